@@ -1,0 +1,81 @@
+"""Simulator-wide settings: control-plane timings and service limits.
+
+Both are frozen dataclasses handed to :class:`kinesim.Simulator`. The defaults make simple tests
+need no waiting (control-plane changes are instant) and keep AWS's data-plane limits on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from kinesim._errors import KinesimTypeError, KinesimValueError
+
+__all__ = ["Limits", "Timings"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timings:
+    """How long control-plane transitions take, in virtual seconds.
+
+    The default is instant: a created stream is ACTIVE at once. :meth:`realistic` gives durations
+    of the order AWS shows (AWS publishes none; see the fidelity page).
+    """
+
+    #: CreateStream: CREATING -> ACTIVE.
+    stream_create_s: float = 0.0
+    #: DeleteStream: DELETING -> gone.
+    stream_delete_s: float = 0.0
+    #: Resharding, retention, encryption and mode changes: UPDATING -> ACTIVE.
+    stream_update_s: float = 0.0
+    #: RegisterStreamConsumer: CREATING -> ACTIVE.
+    consumer_register_s: float = 0.0
+    #: DeregisterStreamConsumer: DELETING -> gone.
+    consumer_deregister_s: float = 0.0
+    #: Event source mapping transitions (Creating -> Enabled, Disabling -> Disabled, ...).
+    mapping_transition_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise KinesimTypeError(f"Timings.{field.name} must be seconds, got {value!r}")
+            if not 0 <= value < float("inf"):
+                raise KinesimValueError(
+                    f"Timings.{field.name} must be finite and >= 0 seconds, got {value!r}"
+                )
+
+    @classmethod
+    def realistic(cls) -> Timings:
+        """Control-plane delays of the size seen on AWS (assumed: AWS documents none)."""
+        return cls(
+            stream_create_s=30.0,
+            stream_delete_s=30.0,
+            stream_update_s=30.0,
+            consumer_register_s=10.0,
+            consumer_deregister_s=10.0,
+            mapping_transition_s=5.0,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """Service limits. Switch ``kinesis_throughput`` off for purely functional tests."""
+
+    #: Enforce per-shard write (1,000 records/s, 1 MiB/s) and read (5 calls/s, 2 MiB/s) limits.
+    kinesis_throughput: bool = True
+    #: Lambda's account-wide concurrent executions quota (AWS default 1,000 per Region).
+    account_concurrency: int = 1000
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kinesis_throughput, bool):
+            raise KinesimTypeError(
+                f"Limits.kinesis_throughput takes True or False, got {self.kinesis_throughput!r}"
+            )
+        if (
+            isinstance(self.account_concurrency, bool)
+            or not isinstance(self.account_concurrency, int)
+            or self.account_concurrency < 1
+        ):
+            raise KinesimValueError(
+                f"Limits.account_concurrency must be an int >= 1, got {self.account_concurrency!r}"
+            )

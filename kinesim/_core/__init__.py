@@ -1,0 +1,1 @@
+"""The core layer: virtual time, the event queue and seeded randomness. Knows nothing of AWS."""

@@ -1,0 +1,147 @@
+"""kinesim's exceptions.
+
+Two families, both under :class:`KinesimError`:
+
+- :class:`AWSError` and its subclasses, named by their AWS error code, raised by AWS-shaped
+  operations. Each carries the code, AWS's message text, the HTTP status and a
+  botocore-``ClientError``-shaped :attr:`AWSError.response`, so code written against boto3 can read
+  them the same way.
+- Misuse of kinesim's own API: :class:`KinesimValueError` and :class:`KinesimTypeError`, which also
+  subclass the built-in a caller would catch, and say the bad value and how to fix it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AWSError",
+    "AccessDeniedException",
+    "ExpiredIteratorException",
+    "ExpiredNextTokenException",
+    "InvalidArgumentException",
+    "InvalidParameterValueException",
+    "KinesimError",
+    "KinesimTypeError",
+    "KinesimValueError",
+    "LimitExceededException",
+    "ProvisionedThroughputExceededException",
+    "RequestTooLargeException",
+    "ResourceConflictException",
+    "ResourceInUseException",
+    "ResourceNotFoundException",
+    "ServiceException",
+    "TooManyRequestsException",
+    "TraceFormatError",
+    "ValidationException",
+]
+
+
+class KinesimError(Exception):
+    """Base class of every exception kinesim raises on purpose."""
+
+
+class KinesimValueError(KinesimError, ValueError):
+    """A kinesim API was given a value it cannot use; the message says which and how to fix it."""
+
+
+class KinesimTypeError(KinesimError, TypeError):
+    """A kinesim API was given a value of the wrong type; the message says what it takes."""
+
+
+class TraceFormatError(KinesimError, ValueError):
+    """A file or byte string is not a valid kinesim trace."""
+
+
+class AWSError(KinesimError):
+    """An error AWS would return, named by its AWS error code.
+
+    ``http_status`` defaults to the class's usual status; a service that uses another status for
+    the same code (Lambda's ``ResourceNotFoundException`` is 404, Kinesis's is 400) passes it.
+    ``extra`` adds top-level response fields such as Lambda's ``Type`` or ``Reason``.
+    """
+
+    code: ClassVar[str] = "AWSError"
+    default_status: ClassVar[int] = 400
+
+    def __init__(self, message: str, *, http_status: int | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.http_status = self.default_status if http_status is None else http_status
+        self.extra = extra
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = cls.__name__
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The error as botocore's ``ClientError.response`` would show it."""
+        response: dict[str, Any] = {
+            "Error": {"Code": self.code, "Message": self.message},
+            "ResponseMetadata": {"HTTPStatusCode": self.http_status},
+        }
+        response.update(self.extra)
+        return response
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class AccessDeniedException(AWSError):
+    default_status = 400
+
+
+class ExpiredIteratorException(AWSError):
+    default_status = 400
+
+
+class ExpiredNextTokenException(AWSError):
+    default_status = 400
+
+
+class InvalidArgumentException(AWSError):
+    default_status = 400
+
+
+class InvalidParameterValueException(AWSError):
+    default_status = 400
+
+
+class LimitExceededException(AWSError):
+    default_status = 400
+
+
+class ProvisionedThroughputExceededException(AWSError):
+    default_status = 400
+
+
+class RequestTooLargeException(AWSError):
+    default_status = 413
+
+
+class ResourceConflictException(AWSError):
+    default_status = 409
+
+
+class ResourceInUseException(AWSError):
+    default_status = 400
+
+
+class ResourceNotFoundException(AWSError):
+    default_status = 400
+
+
+class ServiceException(AWSError):
+    default_status = 500
+
+
+class TooManyRequestsException(AWSError):
+    default_status = 429
+
+
+class ValidationException(AWSError):
+    default_status = 400

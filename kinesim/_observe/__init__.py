@@ -1,0 +1,1 @@
+"""The observation layer: trace, metrics (and, above the domain's needs, the ledger)."""

@@ -1,0 +1,280 @@
+"""The trace: a list of structured events ``(time_ms, kind, fields)`` in the order they happened.
+
+Recording is one bounds check and one list append, cheap enough to leave on in tests; it can be
+switched off, or limited to some kinds. Field values must be msgpack-safe: ``None``, ``bool``,
+``int`` (64-bit), ``float``, ``str``, ``bytes``, and lists and ``str``-keyed dicts of those.
+
+On disk a trace is a msgpack stream: a header map (magic, format version, kinesim version, seed,
+start, event count) followed by one ``[time_ms, kind, fields]`` array per event. No pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+import msgpack
+
+from kinesim._errors import KinesimTypeError, TraceFormatError
+from kinesim._version import __version__
+
+__all__ = ["FORMAT_VERSION", "Trace", "TraceEvent"]
+
+MAGIC = "kinesim-trace"
+FORMAT_VERSION = 1
+# Deeper nesting than this in a loaded field is refused: no kinesim event nests that deep, and
+# it bounds the validator's work on hostile input.
+_MAX_DEPTH = 32
+_HEADER_KEYS = {"magic", "format", "kinesim", "seed", "start_ms", "count"}
+
+
+class _Clock(Protocol):
+    @property
+    def now_ms(self) -> int: ...
+
+
+class TraceEvent(NamedTuple):
+    """One thing that happened: when (epoch ms), what kind, and its fields."""
+
+    time_ms: int
+    kind: str
+    fields: dict[str, Any]
+
+
+class Trace:
+    """Structured events in virtual time.
+
+    ``enabled`` switches recording on and off; ``kinds`` (a collection of kind names, or None for
+    all) keeps only those kinds. Events already recorded are kept either way.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: _Clock | None = None,
+        enabled: bool = True,
+        kinds: Iterable[str] | None = None,
+        seed: int = 0,
+        start_ms: int = 0,
+    ) -> None:
+        self._clock = clock
+        self._events: list[TraceEvent] = []
+        self.seed = seed
+        self.start_ms = start_ms
+        self.kinesim_version = __version__
+        self.enabled = enabled
+        self.kinds = kinds
+
+    # -- configuration ------------------------------------------------------------------------
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise KinesimTypeError(f"Trace.enabled takes True or False, got {value!r}")
+        self._enabled = value
+
+    @property
+    def kinds(self) -> frozenset[str] | None:
+        """The kinds recorded, or None for every kind."""
+        return self._kinds
+
+    @kinds.setter
+    def kinds(self, value: Iterable[str] | None) -> None:
+        if value is None:
+            self._kinds: frozenset[str] | None = None
+            return
+        if isinstance(value, str):
+            raise KinesimTypeError(
+                f"Trace.kinds takes a collection of kind names, got the string {value!r}; "
+                f"write kinds={{{value!r}}}"
+            )
+        self._kinds = frozenset(value)
+
+    def wants(self, kind: str) -> bool:
+        """Whether an event of ``kind`` would be recorded now (to skip building costly fields)."""
+        return self._enabled and (self._kinds is None or kind in self._kinds)
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def record(self, time_ms: int, kind: str, fields: dict[str, Any]) -> None:
+        """Append an event at ``time_ms`` if recording is on and ``kind`` is wanted."""
+        if self._enabled and (self._kinds is None or kind in self._kinds):
+            self._events.append(TraceEvent(time_ms, kind, fields))
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        """Record an event of ``kind`` at the clock's current time."""
+        if self._enabled and (self._kinds is None or kind in self._kinds):
+            if self._clock is None:
+                raise KinesimTypeError("this trace has no clock (it was loaded); use record()")
+            self._events.append(TraceEvent(self._clock.now_ms, kind, fields))
+
+    def clear(self) -> None:
+        self._events.clear()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def events(self) -> list[TraceEvent]:
+        """Every recorded event, oldest first (a copy)."""
+        return list(self._events)
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __iter__(self) -> Iterator[TraceEvent]:
+        return iter(self._events)
+
+    def of_kind(self, *kinds: str) -> list[TraceEvent]:
+        """The events of the given kinds, oldest first."""
+        wanted = set(kinds)
+        return [event for event in self._events if event.kind in wanted]
+
+    def tail(self, n: int = 20) -> list[TraceEvent]:
+        """The last ``n`` events."""
+        return self._events[-n:] if n > 0 else []
+
+    # -- encoding -----------------------------------------------------------------------------
+
+    def digest(self) -> str:
+        """A sha256 hex digest over a canonical encoding of the events (dict keys sorted).
+
+        Two runs with the same seed and the same calls give the same digest in any process.
+        """
+        sha = hashlib.sha256()
+        packer = msgpack.Packer(use_bin_type=True)
+        for event in self._events:
+            sha.update(packer.pack([event.time_ms, event.kind, _canonical(event.fields)]))
+        return sha.hexdigest()
+
+    def to_bytes(self) -> bytes:
+        """The trace in kinesim's msgpack trace format."""
+        packer = msgpack.Packer(use_bin_type=True)
+        header = {
+            "magic": MAGIC,
+            "format": FORMAT_VERSION,
+            "kinesim": self.kinesim_version,
+            "seed": str(self.seed),
+            "start_ms": self.start_ms,
+            "count": len(self._events),
+        }
+        chunks = [packer.pack(header)]
+        for event in self._events:
+            try:
+                chunks.append(packer.pack([event.time_ms, event.kind, event.fields]))
+            except (TypeError, ValueError, OverflowError) as exc:
+                # A field that msgpack cannot encode is a kinesim bug: crash, naming the event.
+                raise TypeError(f"trace event {event!r} is not msgpack-safe: {exc}") from exc
+        return b"".join(chunks)
+
+    def save(self, path: str | Path) -> None:
+        """Write the trace to ``path`` (msgpack, see the module docs)."""
+        Path(path).write_bytes(self.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Trace:
+        """Parse a trace; anything that is not a valid trace raises :class:`TraceFormatError`."""
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TraceFormatError(f"a trace is bytes, got {type(data).__name__}")
+        data = bytes(data)
+        if not data:
+            raise TraceFormatError("empty input: a trace starts with a header")
+        # Bounding every length by the input's size means a forged length field can never make
+        # the unpacker reserve more memory than the input itself.
+        unpacker = msgpack.Unpacker(
+            raw=False,
+            strict_map_key=True,
+            use_list=True,
+            max_buffer_size=len(data),
+            ext_hook=_refuse_ext,
+        )
+        unpacker.feed(data)
+        try:
+            header = next(unpacker)
+            count = _check_header(header)
+            trace = cls(seed=int(header["seed"]), start_ms=header["start_ms"], enabled=True)
+            trace.kinesim_version = header["kinesim"]
+            for index, item in enumerate(unpacker):
+                if index >= count:
+                    raise TraceFormatError(f"more events than the header's count of {count}")
+                trace._events.append(_check_event(index, item))
+        except TraceFormatError:
+            raise
+        except StopIteration:
+            raise TraceFormatError("truncated: no complete header") from None
+        except Exception as exc:  # msgpack raises many types for malformed input
+            raise TraceFormatError(f"malformed msgpack data: {type(exc).__name__}: {exc}") from exc
+        if len(trace._events) != count:
+            raise TraceFormatError(
+                f"truncated: header declares {count} events, found {len(trace._events)}"
+            )
+        return trace
+
+    @classmethod
+    def load(cls, path: str | Path) -> Trace:
+        """Read a trace saved by :meth:`save`; invalid content raises :class:`TraceFormatError`."""
+        return cls.from_bytes(Path(path).read_bytes())
+
+    def __repr__(self) -> str:
+        return f"<Trace {len(self._events)} events, seed={self.seed}>"
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _canonical(value[key]) for key in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(item) for item in value]
+    return value
+
+
+def _refuse_ext(code: int, data: bytes) -> Any:
+    raise TraceFormatError(f"msgpack extension type {code} is not part of the trace format")
+
+
+def _check_header(header: Any) -> int:
+    if not isinstance(header, dict) or header.get("magic") != MAGIC:
+        raise TraceFormatError("not a kinesim trace: the header's magic is missing or wrong")
+    if set(header) != _HEADER_KEYS:
+        raise TraceFormatError(f"bad header keys {sorted(header)}; expected {sorted(_HEADER_KEYS)}")
+    if header["format"] != FORMAT_VERSION or type(header["format"]) is not int:
+        raise TraceFormatError(
+            f"unsupported trace format version {header['format']!r}; "
+            f"this kinesim reads version {FORMAT_VERSION}"
+        )
+    seed, count = header["seed"], header["count"]
+    if not isinstance(seed, str) or not seed.lstrip("-").isdigit() or len(seed) > 100:
+        raise TraceFormatError(f"header seed must be a decimal string, got {seed!r}")
+    if type(header["start_ms"]) is not int or not isinstance(header["kinesim"], str):
+        raise TraceFormatError("header start_ms must be an int and kinesim a version string")
+    if type(count) is not int or count < 0:
+        raise TraceFormatError(f"header count must be a non-negative int, got {count!r}")
+    return count
+
+
+def _check_event(index: int, item: Any) -> TraceEvent:
+    if not isinstance(item, list) or len(item) != 3:
+        raise TraceFormatError(f"event {index} is not a [time_ms, kind, fields] array")
+    time_ms, kind, fields = item
+    if type(time_ms) is not int or not isinstance(kind, str) or not isinstance(fields, dict):
+        raise TraceFormatError(f"event {index} has wrong types: time_ms int, kind str, fields map")
+    _check_value(index, fields)
+    return TraceEvent(time_ms, kind, fields)
+
+
+def _check_value(index: int, root: Any) -> None:
+    stack: list[tuple[Any, int]] = [(root, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > _MAX_DEPTH:
+            raise TraceFormatError(f"event {index} nests deeper than {_MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+        elif value is not None and not isinstance(value, (bool, int, float, str, bytes)):
+            raise TraceFormatError(f"event {index} has a value of type {type(value).__name__}")

@@ -1,0 +1,64 @@
+"""The simulator users hold: the core's clock and queue, plus observation and the AWS services.
+
+This module sits at the top of the domain layer: it composes the services (which receive the
+simulator and read its clock, trace, metrics, timings and limits) and never the other way round.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from kinesim._config import Limits, Timings
+from kinesim._core.scheduler import DEFAULT_START, Scheduler
+from kinesim._errors import KinesimTypeError, KinesimValueError
+from kinesim._observe.metrics import Metrics
+from kinesim._observe.trace import Trace
+
+__all__ = ["Simulator"]
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
+
+
+class Simulator(Scheduler):
+    """A simulated AWS account and Region on a virtual clock.
+
+    All arguments are keyword-only. ``seed`` drives every random choice; ``start`` is when
+    virtual time begins (default 2026-01-01T00:00:00Z, never the wall clock); ``trace`` is True,
+    False, or a collection of the event kinds to record.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        start: datetime | float = DEFAULT_START,
+        account_id: str = "123456789012",
+        region: str = "us-east-1",
+        timings: Timings | None = None,
+        limits: Limits | None = None,
+        trace: bool | Iterable[str] = True,
+    ) -> None:
+        super().__init__(seed=seed, start=start)
+        if not isinstance(account_id, str) or not _ACCOUNT.match(account_id):
+            raise KinesimValueError(f"account_id must be 12 digits, got {account_id!r}")
+        if not isinstance(region, str) or not _REGION.match(region):
+            raise KinesimValueError(f"region must look like 'us-east-1', got {region!r}")
+        if timings is not None and not isinstance(timings, Timings):
+            raise KinesimTypeError(f"timings must be a kinesim.Timings, got {timings!r}")
+        if limits is not None and not isinstance(limits, Limits):
+            raise KinesimTypeError(f"limits must be a kinesim.Limits, got {limits!r}")
+        self.account_id = account_id
+        self.region = region
+        self.timings = timings if timings is not None else Timings()
+        self.limits = limits if limits is not None else Limits()
+        if isinstance(trace, bool):
+            self.trace = Trace(clock=self, enabled=trace, seed=seed, start_ms=self.start_ms)
+        else:
+            self.trace = Trace(clock=self, kinds=trace, seed=seed, start_ms=self.start_ms)
+        self.metrics = Metrics(self)
+
+    def __repr__(self) -> str:
+        return f"<kinesim.Simulator seed={self.seed} now={self.datetime.isoformat()}>"
