@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kinesim._core.scheduler import Handle, seconds_to_ms
 from kinesim._errors import KinesimTypeError, RequestTooLargeException, ResourceNotFoundException
+from kinesim._lambda.concurrency import PeakPerMinute
 from kinesim._lambda.context import LambdaContext
 from kinesim._lambda.durations import DurationModel
 from kinesim._lambda.runtime import MAX_RESPONSE_BYTES, error_log_lines, run_handler, to_json
@@ -182,7 +183,9 @@ class Function:
         self._m_errors = metrics.handle(NS, "Errors", dims, "Count")
         self._m_throttles = metrics.handle(NS, "Throttles", dims, "Count")
         self._m_duration = metrics.handle(NS, "Duration", dims, "Milliseconds")
-        self._m_concurrent = metrics.handle(NS, "ConcurrentExecutions", dims, "Count")
+        self._m_concurrent = PeakPerMinute(
+            metrics.handle(NS, "ConcurrentExecutions", dims, "Count")
+        )
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from kinesim._errors import (
     TooManyRequestsException,
     ValidationException,
 )
+from kinesim._lambda.concurrency import PeakPerMinute
 from kinesim._lambda.durations import as_duration_model
 from kinesim._lambda.function import NS, Function, Invocation
 
@@ -126,8 +127,12 @@ class LambdaService:
         self._m_errors = metrics.handle(NS, "Errors", None, "Count")
         self._m_throttles = metrics.handle(NS, "Throttles", None, "Count")
         self._m_duration = metrics.handle(NS, "Duration", None, "Milliseconds")
-        self._m_concurrent = metrics.handle(NS, "ConcurrentExecutions", None, "Count")
-        self._m_unreserved = metrics.handle(NS, "UnreservedConcurrentExecutions", None, "Count")
+        self._m_concurrent = PeakPerMinute(
+            metrics.handle(NS, "ConcurrentExecutions", None, "Count")
+        )
+        self._m_unreserved = PeakPerMinute(
+            metrics.handle(NS, "UnreservedConcurrentExecutions", None, "Count")
+        )
 
     # -- functions ------------------------------------------------------------------------------
 
@@ -377,21 +382,21 @@ class LambdaService:
         fn._in_flight += 1
         self._in_flight += 1
         now_ms = self._sim.now_ms
-        fn._m_concurrent.add(now_ms, fn._in_flight)
-        self._m_concurrent.add(now_ms, self._in_flight)
+        fn._m_concurrent.observe(now_ms, fn._in_flight)
+        self._m_concurrent.observe(now_ms, self._in_flight)
         if fn.reserved_concurrency is None:
             self._unreserved_in_flight += 1
-            self._m_unreserved.add(now_ms, self._unreserved_in_flight)
+            self._m_unreserved.observe(now_ms, self._unreserved_in_flight)
 
     def _release(self, fn: Function) -> None:
         fn._in_flight -= 1
         self._in_flight -= 1
         now_ms = self._sim.now_ms
-        fn._m_concurrent.add(now_ms, fn._in_flight)
-        self._m_concurrent.add(now_ms, self._in_flight)
+        fn._m_concurrent.observe(now_ms, fn._in_flight)
+        self._m_concurrent.observe(now_ms, self._in_flight)
         if fn.reserved_concurrency is None:
             self._unreserved_in_flight -= 1
-            self._m_unreserved.add(now_ms, self._unreserved_in_flight)
+            self._m_unreserved.observe(now_ms, self._unreserved_in_flight)
 
     def _count_result(self, now_ms: int, failed: bool, duration_ms: int) -> None:
         self._m_invocations.add(now_ms, 1)

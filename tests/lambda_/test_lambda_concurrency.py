@@ -127,7 +127,7 @@ def test_changing_reservation_while_running_keeps_the_counts_right() -> None:
     sim.advance(1)
     sim.lambda_._check()
     assert sim.lambda_.in_flight == 0
-    assert sim.metrics.series(NS, "UnreservedConcurrentExecutions").last() == 0
+    assert sim.metrics.series(NS, "UnreservedConcurrentExecutions").max() == 3
 
 
 def test_scaling_rate_limits_new_environments_not_warm_reuse() -> None:
@@ -207,3 +207,33 @@ def test_concurrency_never_exceeds_the_limits(
     sim.advance(10)
     assert sim.lambda_.in_flight == 0
     assert sim.metrics.series(NS, "ConcurrentExecutions").max(default=0) <= account
+
+
+def test_concurrent_executions_keep_the_per_minute_maximum() -> None:
+    sim = Simulator()
+    fn = sim.lambda_.create_function("f", None, duration=lambda e, c: e["s"])
+    for seconds in [5.0, 5.0, 5.0]:  # three at once in minute 0
+        fn.invoke({"s": seconds})
+    sim.advance(30)
+    fn.invoke({"s": 1.0})  # one in minute 0 again: below the peak, no new datapoint
+    sim.advance(40)
+    fn.invoke({"s": 1.0})  # minute 1: one
+    fn.invoke({"s": 1.0})  # then two
+    sim.advance(120)
+    stats = sim.metrics.get_metric_statistics(
+        "AWS/Lambda",
+        "ConcurrentExecutions",
+        dimensions={"FunctionName": "f"},
+        start=sim.start_ms / 1000,
+        end=sim.now,
+        period=60,
+        statistics=["Maximum"],
+    )
+    assert [p["Maximum"] for p in stats["Datapoints"]] == [3, 2]
+    assert sim.metrics.series(NS, "ConcurrentExecutions", FunctionName="f").values() == [
+        1,
+        2,
+        3,
+        1,
+        2,
+    ]
