@@ -273,6 +273,29 @@ class Function:
         if env is None:
             env = self._new_environment(now_ms)
         service._acquire(self)
+        try:
+            invocation = self._run(payload, payload_size, env, cold, now_ms, client_context)
+        except BaseException:
+            # A duration model returning nonsense, or a handler raising SystemExit: kinesim
+            # misuse that propagates; give the slot back so the simulator stays consistent.
+            self._environments -= 1
+            service._release(self)
+            raise
+        if self.keep_invocations:
+            self.invocations.append(invocation)
+        sim.call_at_ms(invocation.end_ms, self._finish, invocation, env, on_complete)
+        return invocation
+
+    def _run(
+        self,
+        payload: Any,
+        payload_size: int,
+        env: _Environment,
+        cold: bool,
+        now_ms: int,
+        client_context: dict[str, Any] | None,
+    ) -> Invocation:
+        sim = self._sim
 
         request_id = str(uuid.UUID(int=self._rng_request.getrandbits(128), version=4))
         timeout_ms = self.timeout_ms
@@ -336,7 +359,7 @@ class Function:
                 "errorType": error_type,
             }
         end_ms = handler_start_ms + run_ms
-        invocation = Invocation(
+        return Invocation(
             request_id=request_id,
             function=self,
             start_ms=now_ms,
@@ -352,10 +375,6 @@ class Function:
             log_stream_name=env.log_stream_name,
             payload_size=payload_size,
         )
-        if self.keep_invocations:
-            self.invocations.append(invocation)
-        sim.call_at_ms(end_ms, self._finish, invocation, env, on_complete)
-        return invocation
 
     def _finish(
         self,
