@@ -251,6 +251,7 @@ def test_output_is_captured_per_invocation_and_streams_are_restored() -> None:
         sys.stderr.write("to stderr\n")
         kinesim.spend(0.2)
         logging.getLogger().error("after spend")
+        context.log("via context.log\n")
 
     fn = sim.lambda_.create_function("f", handler, cold_start=0.1)
     inv = fn.invoke({"n": 7})
@@ -261,6 +262,7 @@ def test_output_is_captured_per_invocation_and_streams_are_restored() -> None:
         f"[WARNING]\t2026-01-01T00:00:00.100Z\t{rid}\tslow shard s-1",
         "to stderr",
         f"[ERROR]\t2026-01-01T00:00:00.300Z\t{rid}\tafter spend",
+        "via context.log",
     )
     assert (sys.stdout, sys.stderr) == saved
     assert logging.getLogger().handlers == root_handlers
