@@ -79,6 +79,16 @@ class Invocation:
     def ok(self) -> bool:
         return self.function_error is None
 
+    def invoke_response(self) -> dict[str, Any]:
+        """The synchronous Invoke response as boto3 returns it (``Payload`` as bytes)."""
+        response: dict[str, Any] = {"StatusCode": self.status_code}
+        if self.function_error is not None:
+            response["FunctionError"] = self.function_error
+        response["ExecutedVersion"] = "$LATEST"
+        body = self.response
+        response["Payload"] = body if isinstance(body, bytes) else to_json(body).encode()
+        return response
+
     def log_row(self) -> dict[str, Any]:
         """The invocation log entry: one flat, JSON-friendly row for reports."""
         return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -387,3 +388,17 @@ def test_nested_invocations_each_see_their_own_context() -> None:
 
     sim.lambda_.create_function("outer", outer_handler, timeout=5).invoke()
     assert readings == [4000]
+
+
+def test_invoke_response_shape() -> None:
+    sim = Simulator()
+    ok_inv = sim.lambda_.create_function("ok", lambda e, c: {"a": 1}).invoke()
+    assert ok_inv.invoke_response() == {
+        "StatusCode": 200,
+        "ExecutedVersion": "$LATEST",
+        "Payload": b'{"a": 1}',
+    }
+    slow = sim.lambda_.create_function("slow", None, timeout=1, duration=2).invoke()
+    response = slow.invoke_response()
+    assert (response["StatusCode"], response["FunctionError"]) == (200, "Unhandled")
+    assert json.loads(response["Payload"])["errorType"] == "Sandbox.Timedout"
