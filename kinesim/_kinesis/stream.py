@@ -455,7 +455,6 @@ class Stream:
                 records=1,
                 bytes=size,
                 first=position,
-                seq=seq,
             )
         return PutRecordResult(shard.shard_id, seq, self.encryption_type)
 
@@ -494,7 +493,6 @@ class Stream:
         throttled: dict[Shard, int] = {}
         incoming: dict[Shard, list[int]] = {}
         ok_bytes = 0
-        first_seq = None
         for raw, key, size, hash_key in parsed:
             shard = self._route(hash_key)
             if limits_on:
@@ -513,7 +511,6 @@ class Stream:
             if shard._last_seq_ms > self._max_seq_ms:
                 self._max_seq_ms = shard._last_seq_ms
             seq = sequence.encode(shard._last_seq_ms, shard.index, position + 1, self.tag)
-            first_seq = first_seq or seq
             results.append(PutRecordsResultEntry(shard.shard_id, seq))
             counts = incoming.setdefault(shard, [0, 0])
             counts[0] += 1
@@ -540,7 +537,6 @@ class Stream:
                 failed=failed,
                 bytes=ok_bytes,
                 shards=sorted(s.shard_id for s in incoming),
-                first_seq=first_seq,
             )
         return PutRecordsResult(failed, results, self.encryption_type)
 
