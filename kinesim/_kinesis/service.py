@@ -65,6 +65,7 @@ ON_DEMAND_INITIAL_SHARDS = 4
 ACCOUNT_SHARD_LIMIT = 20_000
 ON_DEMAND_STREAM_LIMIT = 50
 _ARN = re.compile(r"arn:aws.*:kinesis:.*:\d{12}:stream/\S+")
+_STREAM_ARN = re.compile(r"arn:aws[^:]*:kinesis:[^:]*:\d{12}:stream/([^/]+)")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -118,9 +119,11 @@ class KinesisService:
         return stream
 
     def stream_by_arn(self, arn: str) -> Stream:
-        """The stream with this ARN; ``ResourceNotFoundException`` if there is none."""
+        """The stream with this ARN; ``ResourceNotFoundException`` if there is none (also for
+        an ARN of another Region or account, or of a consumer)."""
         check_str(arn, "streamARN", max_len=2048, pattern=_ARN.pattern)
-        name = arn.rsplit("/", 1)[-1]
+        match = _STREAM_ARN.fullmatch(arn)
+        name = match.group(1) if match else arn.partition(":stream/")[2].split("/")[0]
         stream = self._streams.get(name)
         if stream is None or stream.arn != arn:
             raise self._not_found(name)
