@@ -648,13 +648,13 @@ def _apply_filter(stream: Stream, kind: str, at_ms: int) -> list[Shard]:
     if kind == "AT_LATEST":
         return [s for s in shards if not s.closed]
     if kind in ("AT_TRIM_HORIZON", "AT_TIMESTAMP"):
-        # Shards open at that instant; an instant before the stream existed means its first
-        # shards.
+        # [BC-K]: start <= t and (end >= t or still open); an instant before the stream existed
+        # means its first shards.
         at_ms = max(at_ms, stream.created_ms)
         return [
             s
             for s in shards
-            if s.created_ms <= at_ms and (s.closed_ms is None or s.closed_ms > at_ms)
+            if s.created_ms <= at_ms and (s.closed_ms is None or s.closed_ms >= at_ms)
         ]
-    # FROM_TIMESTAMP: open at that instant, or created later.
-    return [s for s in shards if s.closed_ms is None or s.closed_ms > at_ms]
+    # FROM_TIMESTAMP [BC-K]: closed shards whose end >= t, and every open shard.
+    return [s for s in shards if s.closed_ms is None or s.closed_ms >= at_ms]

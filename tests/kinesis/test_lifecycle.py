@@ -264,3 +264,13 @@ def test_stream_by_arn_refuses_consumer_and_foreign_arns(sim: kinesim.Simulator)
     ):
         with pytest.raises(kinesim.ResourceNotFoundException, match="Stream s under account"):
             sim.kinesis.stream_by_arn(arn)
+
+
+def test_list_shards_timestamp_filters_are_inclusive(sim: kinesim.Simulator) -> None:
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    sim.advance(10)
+    stream.split_shard("shardId-000000000000", str(2**127))
+    at = sim.now
+    for kind in ("AT_TIMESTAMP", "FROM_TIMESTAMP"):
+        shards = sim.kinesis.list_shards("s", shard_filter={"Type": kind, "Timestamp": at})
+        assert [s["ShardId"][-1] for s in shards["Shards"]] == ["0", "1", "2"]
