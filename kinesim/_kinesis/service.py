@@ -275,7 +275,7 @@ class KinesisService:
             if shard._expiry_timer is not None:
                 shard._expiry_timer.cancel()
                 shard._expiry_timer = None
-            shard._trim_before(shard.end_index)
+            shard._release()
             shard._waiters.clear()
         stream._shards.clear()
         stream._open = []

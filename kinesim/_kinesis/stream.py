@@ -600,6 +600,7 @@ class Stream:
             and shard.shard_id in self._shards
         ):
             del self._shards[shard.shard_id]
+            shard._release()
             changed = True
             self.sim.trace.emit(
                 "kinesis.trim",
