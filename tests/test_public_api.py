@@ -6,6 +6,14 @@ import sys
 import kinesim
 
 PUBLIC = {
+    "GetRecordsResult",
+    "PutRecordResult",
+    "PutRecordsResult",
+    "PutRecordsResultEntry",
+    "Record",
+    "Shard",
+    "ShardRead",
+    "Stream",
     "AccessDeniedException",
     "AWSError",
     "Bucket",
