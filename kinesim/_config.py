@@ -33,6 +33,10 @@ class Timings:
     consumer_deregister_s: float = 0.0
     #: Event source mapping transitions (Creating -> Enabled, Disabling -> Disabled, ...).
     mapping_transition_s: float = 0.0
+    #: Enhanced fan-out push latency: from a record's arrival to the SubscribeToShard event that
+    #: carries it (AWS quotes about 70 ms on average for fan-out; a data-plane delay, so it is
+    #: not zero by default).
+    efo_push_latency_s: float = 0.07
 
     def __post_init__(self) -> None:
         for field in fields(self):
