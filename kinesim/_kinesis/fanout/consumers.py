@@ -42,6 +42,7 @@ from kinesim._kinesis.validate import check_name, fail
 
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
+    from kinesim._kinesis.stream import Stream
     from kinesim._simulator import Simulator
 
 __all__ = [
@@ -281,7 +282,7 @@ class Consumer:
 class ConsumerRegistry:
     """The consumers registered with one stream, in registration order."""
 
-    def __init__(self, sim: Simulator, stream: Any) -> None:
+    def __init__(self, sim: Simulator, stream: Stream) -> None:
         self.sim = sim
         self.stream = stream
         # The stream owns the dict (DeleteStream checks and clears it); this is a view of it.
@@ -413,7 +414,8 @@ class StreamConsumersMixin:
     @property
     def consumers(self) -> ConsumerRegistry:
         """The consumers registered with this stream (a view, in registration order)."""
-        return ConsumerRegistry(self.sim, self)  # type: ignore[attr-defined]
+        stream: Stream = self  # type: ignore[assignment]
+        return ConsumerRegistry(stream.sim, stream)
 
     def register_consumer(self, name: str) -> Consumer:
         """RegisterStreamConsumer: an enhanced fan-out consumer of this stream.
@@ -439,7 +441,7 @@ class StreamConsumersMixin:
 class KinesisFanoutMixin:
     """The consumer operations of ``sim.kinesis`` (a base class of the Kinesis service), by ARN."""
 
-    def stream_by_arn(self, arn: str) -> Any:  # provided by the Kinesis service
+    def stream_by_arn(self, arn: str) -> Stream:  # provided by the Kinesis service
         raise NotImplementedError
 
     def _registry(self, stream_arn: str) -> ConsumerRegistry:

@@ -29,7 +29,7 @@ import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from kinesim._core.scheduler import to_epoch_ms
 from kinesim._errors import (
@@ -43,6 +43,8 @@ from kinesim._kinesis.validate import check_str
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
     from kinesim._kinesis.fanout.consumers import Consumer, _ShardSlot
+    from kinesim._kinesis.shard import Record, Shard, _ArrivalWaiter
+    from kinesim._kinesis.stream import Stream
     from kinesim._simulator import Simulator
 
 __all__ = [
@@ -97,54 +99,6 @@ class EndReason(str, enum.Enum):
     CONSUMER_DELETED = "CONSUMER_DELETED"
 
 
-class _Record(Protocol):
-    @property
-    def sequence_number(self) -> str: ...
-    @property
-    def arrival_ms(self) -> int: ...
-    @property
-    def data(self) -> bytes: ...
-    @property
-    def partition_key(self) -> str: ...
-
-
-class _Shard(Protocol):
-    """The parts of a Kinesis shard a subscription reads (see /work/contract.md)."""
-
-    @property
-    def shard_id(self) -> str: ...
-    @property
-    def parent_shard_id(self) -> str | None: ...
-    @property
-    def adjacent_parent_shard_id(self) -> str | None: ...
-    @property
-    def hash_key_start(self) -> int: ...
-    @property
-    def hash_key_end(self) -> int: ...
-    @property
-    def closed(self) -> bool: ...
-    @property
-    def trim_index(self) -> int: ...
-    @property
-    def end_index(self) -> int: ...
-    @property
-    def starting_sequence_number(self) -> str: ...
-    @property
-    def index(self) -> int: ...
-    @property
-    def created_ms(self) -> int: ...
-    @property
-    def stream(self) -> Any: ...
-    def sequence_number(self, i: int) -> str: ...
-    def arrival_ms(self, i: int) -> int: ...
-    def bytes_between(self, start: int, end: int) -> int: ...
-    def records(self, start: int, end: int) -> list[Any]: ...
-    def position_at_timestamp(self, timestamp_ms: int) -> int: ...
-    def _locate(self, number: str, operation: str) -> tuple[int, bool]: ...
-    def peek(self, start: int, *, limit: int, max_bytes: int) -> tuple[int, int]: ...
-    def notify_on_arrival(self, callback: Callable[[Any], object]) -> Any: ...
-
-
 @dataclass(frozen=True, slots=True)
 class FanoutEvent:
     """One ``SubscribeToShardEvent``: the records ``[start, end)`` of a shard, pushed at
@@ -155,7 +109,7 @@ class FanoutEvent:
     """
 
     time_ms: int
-    shard: Any
+    shard: Shard
     start: int
     end: int
     bytes: int
@@ -166,17 +120,17 @@ class FanoutEvent:
 
     @property
     def shard_id(self) -> str:
-        return str(self.shard.shard_id)
+        return self.shard.shard_id
 
     @property
     def record_count(self) -> int:
         return self.end - self.start
 
-    def records(self) -> list[Any]:
+    def records(self) -> list[Record]:
         """The records of this event (kinesim ``Record`` values), oldest first."""
         if self.end == self.start:
             return []
-        return list(self.shard.records(self.start, self.end))
+        return self.shard.records(self.start, self.end)
 
     def sequence_numbers(self) -> list[str]:
         return [self.shard.sequence_number(i) for i in range(self.start, self.end)]
@@ -193,7 +147,7 @@ class FanoutEvent:
         return event
 
 
-def _record_dict(record: _Record) -> dict[str, Any]:
+def _record_dict(record: Record) -> dict[str, Any]:
     arrival_ms = record.arrival_ms
     return {
         "SequenceNumber": record.sequence_number,
@@ -205,7 +159,7 @@ def _record_dict(record: _Record) -> dict[str, Any]:
     }
 
 
-def child_shards_of(stream: Any, shard: _Shard) -> tuple[dict[str, Any], ...]:
+def child_shards_of(stream: Stream, shard: Shard) -> tuple[dict[str, Any], ...]:
     """AWS ``ChildShards`` of a closed shard: each child, its parents and its hash key range."""
     children = []
     for child in stream.children_of(shard.shard_id):
@@ -266,7 +220,7 @@ def normalize_starting_position(
 
 
 def resolve_starting_position(
-    shard: _Shard,
+    shard: Shard,
     kind: str,
     sequence_number: str | None,
     timestamp: datetime | float | None,
@@ -313,7 +267,7 @@ def resolve_starting_position(
     return position + 1 if kind == "AFTER_SEQUENCE_NUMBER" and is_record else position
 
 
-def first_at_or_after(shard: _Shard, lo: int, hi: int, when_ms: int) -> int:
+def first_at_or_after(shard: Shard, lo: int, hi: int, when_ms: int) -> int:
     """The first position in ``[lo, hi)`` whose arrival is at or after ``when_ms`` (else ``hi``).
     Arrival times never decrease along a shard, so this is a binary search."""
     while lo < hi:
@@ -325,7 +279,7 @@ def first_at_or_after(shard: _Shard, lo: int, hi: int, when_ms: int) -> int:
     return lo
 
 
-def continuation_sequence_number(shard: _Shard, position: int) -> str:
+def continuation_sequence_number(shard: Shard, position: int) -> str:
     """A sequence number from which ``AFTER_SEQUENCE_NUMBER`` resumes at ``position``.
 
     The last record before ``position`` if the shard still holds it; the shard's starting
@@ -361,7 +315,7 @@ class Subscription:
         sim: Simulator,
         consumer: Consumer,
         slot: _ShardSlot,
-        shard: _Shard,
+        shard: Shard,
         position: int,
         *,
         on_event: Callable[[FanoutEvent], object] | None = None,
@@ -389,7 +343,7 @@ class Subscription:
         self._paused = False
         self._initial = True  # AWS pushes a first event at once, even with no records.
         self._pending: Handle | None = None
-        self._arrival: Any = None
+        self._arrival: _ArrivalWaiter | None = None
         self._latency_ms = round(sim.timings.efo_push_latency_s * 1000)
         dims = {"StreamName": consumer.stream.name, "ConsumerName": consumer.name}
         metrics = sim.metrics
@@ -427,7 +381,7 @@ class Subscription:
         """The kept events in AWS's ``SubscribeToShardEvent`` shape."""
         return [event.to_dict() for event in self.events]
 
-    def records(self) -> list[Any]:
+    def records(self) -> list[Record]:
         """Every record of the kept events, in order."""
         return [record for event in self.events for record in event.records()]
 
@@ -481,7 +435,7 @@ class Subscription:
         due_ms = max(due_ms, now_ms, self._slot.pipe_free_ms)
         self._pending = self._sim.call_at_ms(due_ms, self._deliver)
 
-    def _on_arrival(self, _shard: Any) -> None:
+    def _on_arrival(self, _shard: Shard) -> None:
         self._arrival = None
         self._schedule()
 
