@@ -38,6 +38,7 @@ from kinesim._kinesis import (
     ShardRead,
     Stream,
 )
+from kinesim._kinesis.fanout import Consumer, FanoutEvent, Subscription
 from kinesim._observe.metrics import Metrics, Series
 from kinesim._observe.trace import Trace, TraceEvent
 from kinesim._simulator import Simulator
@@ -47,8 +48,10 @@ __all__ = [
     "DEFAULT_START",
     "AWSError",
     "AccessDeniedException",
+    "Consumer",
     "ExpiredIteratorException",
     "ExpiredNextTokenException",
+    "FanoutEvent",
     "GetRecordsResult",
     "Handle",
     "InvalidArgumentException",
@@ -74,6 +77,7 @@ __all__ = [
     "ShardRead",
     "Simulator",
     "Stream",
+    "Subscription",
     "Timings",
     "TooManyRequestsException",
     "Trace",
