@@ -555,3 +555,35 @@ def test_push_latency_is_a_timing():
     assert len(sub.events) == 1
     sim.advance(0.001)
     assert len(sub.events) == 2
+
+
+def test_resuming_after_a_trimmed_record_skips_what_retention_dropped():
+    sim, stream = one_shard()
+    consumer = stream.register_consumer("c")
+    first = consumer.subscribe(SHARD0, "TRIM_HORIZON")
+    read = [put(stream) for _ in range(2)]
+    sim.advance(1.0)
+    assert first.continuation_sequence_number == read[-1]
+    first.cancel()
+    unread = put(stream)
+    sim.advance(25 * 3600.0)  # past the 24-h retention: all three records are trimmed
+    new = put(stream)
+    sub = consumer.subscribe(
+        SHARD0, "AFTER_SEQUENCE_NUMBER", sequence_number=first.continuation_sequence_number
+    )
+    sim.advance(1.0)
+    # The unread record expired before anyone asked for it; the new one comes.
+    assert [n for e in sub.events for n in e.sequence_numbers()] == [new]
+    assert unread not in [n for e in sub.events for n in e.sequence_numbers()]
+    stream.consumers._check()
+
+
+def test_describing_a_consumer_of_a_deleted_stream():
+    sim, stream = one_shard()
+    consumer = stream.register_consumer("c")
+    sim.kinesis.delete_stream("orders", enforce_consumer_deletion=True)
+    with pytest.raises(kinesim.ResourceNotFoundException) as info:
+        sim.kinesis.subscribe_to_shard(consumer.arn, SHARD0, {"Type": "LATEST"})
+    assert info.value.message == (
+        "Consumer c under stream orders under account 123456789012 not found."
+    )

@@ -450,11 +450,15 @@ class KinesisFanoutMixin:
 
     def consumer_by_arn(self, consumer_arn: str) -> Consumer:
         """The consumer with this ARN (ResourceNotFoundException if it is gone)."""
-        stream_arn, _name, _ = parse_consumer_arn(consumer_arn)
+        stream_arn, name, _ = parse_consumer_arn(consumer_arn)
         try:
             registry = self._registry(stream_arn)
         except ResourceNotFoundException:
-            raise ResourceNotFoundException(f"Consumer {consumer_arn} not found.") from None
+            stream_name = stream_arn.rsplit("/", 1)[1]
+            account = stream_arn.split(":")[4]
+            raise ResourceNotFoundException(
+                f"Consumer {name} under stream {stream_name} under account {account} not found."
+            ) from None
         return registry.by_arn(consumer_arn)
 
     def _find_consumer(

@@ -286,6 +286,8 @@ def continuation_sequence_number(shard: Shard, position: int) -> str:
     sequence number at position 0; otherwise (that record was trimmed) a number with that
     record's position, which the shard accepts for any trimmed record.
     """
+    # Positions before the trim horizon resume at it, like a read from them would.
+    position = max(position, shard.trim_index)
     if position > shard.trim_index:
         return shard.sequence_number(position - 1)
     if position == 0:
