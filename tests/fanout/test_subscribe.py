@@ -444,9 +444,11 @@ def test_cancel_ends_it_and_the_pipe_is_not_shared_with_polling_when_throughput_
     sim, stream = one_shard(limits=Limits(kinesis_throughput=False))
     _fill_backlog(sim, stream, 5)
     sub = stream.register_consumer("c").subscribe(SHARD0, "TRIM_HORIZON")
-    sim.advance(0.07)
-    # No pipe limit: the whole backlog at once, still in events of at most 1 MiB.
+    sim.advance(0.15)
+    # No pipe limit: the backlog goes as fast as events may follow each other (20 ms), still in
+    # events of at most 1 MiB.
     assert sub.records_delivered == 100
+    assert [e.time_ms - sub.started_ms for e in sub.events] == [70, 90, 110, 130, 150]
     assert all(e.bytes <= EVENT_MAX_BYTES for e in sub.events)
     sub.cancel()
     sub.cancel()
@@ -587,3 +589,23 @@ def test_describing_a_consumer_of_a_deleted_stream():
     assert info.value.message == (
         "Consumer c under stream orders under account 123456789012 not found."
     )
+
+
+def test_records_arriving_close_together_share_events_20_ms_apart():
+    sim, stream = one_shard()
+    sub = stream.register_consumer("c").subscribe(SHARD0, "LATEST")
+    sim.advance(1.0)
+    put_at = {}
+    for _ in range(200):  # a record every 5 ms for a second
+        put_at[put(stream)] = sim.now_ms
+        sim.advance(0.005)
+    sim.advance(1.0)
+    events = [e for e in sub.events if e.record_count]
+    assert {b.time_ms - a.time_ms for a, b in itertools.pairwise(events)} == {20}
+    # Events at 70 ms after the first put, then every 20 ms with the records that arrived at
+    # least 70 ms before.
+    assert [e.record_count for e in events] == [1] + [4] * 49 + [3]
+    delays = [e.time_ms - put_at[n] for e in events for n in e.sequence_numbers()]
+    assert min(delays) == 70
+    assert max(delays) <= 70 + 20
+    assert sum(e.record_count for e in events) == 200

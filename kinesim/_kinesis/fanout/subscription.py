@@ -7,7 +7,9 @@ The model, per consumer and shard:
 
 - **Push, not poll.** A record that arrives at ``t`` is delivered in an event at
   ``t + Timings.efo_push_latency_s`` (default 70 ms, AWS's quoted average), or later if the pipe
-  is busy. An idle subscription waits on :meth:`Shard.notify_on_arrival` and schedules nothing.
+  is busy or the subscription's last event was less than ``Timings.efo_event_interval_s``
+  (default 20 ms, assumed) before. An idle subscription waits on
+  :meth:`Shard.notify_on_arrival` and schedules nothing.
 - **A dedicated pipe.** Each consumer gets 2 MiB/s per shard (:data:`PIPE_BYTES_PER_S`) of its
   own: reading peeks the shard (:meth:`Shard.peek`) and never charges the shared 2 MiB/s and
   5 calls/s that polling readers split. An event of ``B`` bytes occupies the pipe for
@@ -347,6 +349,8 @@ class Subscription:
         self._pending: Handle | None = None
         self._arrival: _ArrivalWaiter | None = None
         self._latency_ms = round(sim.timings.efo_push_latency_s * 1000)
+        self._interval_ms = round(sim.timings.efo_event_interval_s * 1000)
+        self._last_event_ms = self.started_ms
         dims = {"StreamName": consumer.stream.name, "ConsumerName": consumer.name}
         metrics = sim.metrics
         self._m_records = metrics.handle(
@@ -434,6 +438,8 @@ class Subscription:
         if self._initial:
             # The first event answers the subscribe call: one push latency after it.
             due_ms = max(due_ms, self.started_ms + self._latency_ms)
+        else:
+            due_ms = max(due_ms, self._last_event_ms + self._interval_ms)
         due_ms = max(due_ms, now_ms, self._slot.pipe_free_ms)
         self._pending = self._sim.call_at_ms(due_ms, self._deliver)
 
@@ -462,6 +468,7 @@ class Subscription:
             self._schedule()
             return
         self._initial = False
+        self._last_event_ms = now_ms
         self.position = end
         nbytes = shard.bytes_between(start, end)
         if sim.limits.kinesis_throughput and nbytes:
@@ -543,7 +550,7 @@ class Subscription:
             assert not (self._pending is not None and self._arrival is not None)
             if not self._paused:
                 assert self._pending is not None or self._arrival is not None
-        assert 0 <= self.position <= self.shard.end_index or self.position >= 0
+        assert self.position >= 0
 
     def __repr__(self) -> str:
         state = "active" if self.end_reason is None else self.end_reason.value
