@@ -50,19 +50,30 @@ def test_creating_then_active_after_the_register_timing():
     )
     sim.advance(0.001)
     assert consumer.status == "ACTIVE"
-    assert sim.kinesis.describe_stream_consumer(consumer_arn=consumer.arn) is consumer
+    described = sim.kinesis.describe_stream_consumer(consumer_arn=consumer.arn)
+    assert described == {
+        "ConsumerDescription": {
+            "ConsumerName": "c1",
+            "ConsumerARN": consumer.arn,
+            "ConsumerStatus": "ACTIVE",
+            "ConsumerCreationTimestamp": datetime(2026, 1, 1, tzinfo=timezone.utc),
+            "StreamARN": stream.arn,
+        }
+    }
     assert (
-        sim.kinesis.describe_stream_consumer(stream_arn=stream.arn, consumer_name="c1") is consumer
+        sim.kinesis.describe_stream_consumer(stream_arn=stream.arn, consumer_name="c1") == described
     )
+    assert sim.kinesis.consumer_by_arn(consumer.arn) is consumer
 
     sim.kinesis.deregister_stream_consumer(consumer_arn=consumer.arn)
     assert consumer.status == "DELETING"
-    assert [c.status for c in sim.kinesis.list_stream_consumers(stream.arn)] == ["DELETING"]
+    listed = sim.kinesis.list_stream_consumers(stream.arn)["Consumers"]
+    assert [c["ConsumerStatus"] for c in listed] == ["DELETING"]
     with pytest.raises(kinesim.ResourceInUseException, match="is not in ACTIVE status"):
         consumer.subscribe("shardId-000000000000", "LATEST")
     sim.kinesis.deregister_stream_consumer(consumer_arn=consumer.arn)  # again: nothing
     sim.advance(4.0)
-    assert sim.kinesis.list_stream_consumers(stream.arn) == []
+    assert sim.kinesis.list_stream_consumers(stream.arn) == {"Consumers": []}
     with pytest.raises(kinesim.ResourceNotFoundException) as info:
         sim.kinesis.describe_stream_consumer(consumer_arn=consumer.arn)
     assert info.value.message == (
@@ -88,8 +99,8 @@ def test_list_is_in_registration_order_and_describe_has_stream_arn():
     sim, stream = make()
     for name in ["zeta", "alpha", "mid"]:
         stream.register_consumer(name)
-    listed = sim.kinesis.list_stream_consumers(stream.arn)
-    assert [c.name for c in listed] == ["zeta", "alpha", "mid"]
+    listed = sim.kinesis.list_stream_consumers(stream.arn)["Consumers"]
+    assert [c["ConsumerName"] for c in listed] == ["zeta", "alpha", "mid"]
     assert [c.name for c in stream.list_consumers()] == ["zeta", "alpha", "mid"]
     assert stream.consumer("alpha").description()["ConsumerName"] == "alpha"
 
@@ -167,12 +178,10 @@ def test_describe_needs_an_arn_or_stream_and_name_that_agree():
         sim.kinesis.describe_stream_consumer(stream_arn=stream.arn)
     with pytest.raises(kinesim.InvalidArgumentException, match="conflicts"):
         sim.kinesis.describe_stream_consumer(consumer_arn=consumer.arn, consumer_name="other")
-    assert (
-        sim.kinesis.describe_stream_consumer(
-            consumer_arn=consumer.arn, stream_arn=stream.arn, consumer_name="c"
-        )
-        is consumer
+    described = sim.kinesis.describe_stream_consumer(
+        consumer_arn=consumer.arn, stream_arn=stream.arn, consumer_name="c"
     )
+    assert described["ConsumerDescription"]["ConsumerARN"] == consumer.arn
 
 
 def test_deleting_a_stream_with_consumers_needs_the_force_flag():
@@ -212,3 +221,25 @@ def test_deregister_ends_the_consumers_subscriptions():
     assert ended == [sub]
     assert sub.end_reason == "CONSUMER_DELETED"
     assert sim.trace.of_kind("efo.end")[-1].fields["reason"] == "CONSUMER_DELETED"
+
+
+def test_list_stream_consumers_pages_with_tokens_that_expire():
+    sim, stream = make()
+    for i in range(5):
+        stream.register_consumer(f"c{i}")
+    first = sim.kinesis.list_stream_consumers(stream.arn, max_results=2)
+    assert [c["ConsumerName"] for c in first["Consumers"]] == ["c0", "c1"]
+    second = sim.kinesis.list_stream_consumers(
+        stream.arn, max_results=2, next_token=first["NextToken"]
+    )
+    assert [c["ConsumerName"] for c in second["Consumers"]] == ["c2", "c3"]
+    third = sim.kinesis.list_stream_consumers(stream.arn, next_token=second["NextToken"])
+    assert [c["ConsumerName"] for c in third["Consumers"]] == ["c4"]
+    assert "NextToken" not in third
+    with pytest.raises(kinesim.InvalidArgumentException, match="Invalid NextToken"):
+        sim.kinesis.list_stream_consumers(stream.arn, next_token="bogus")
+    with pytest.raises(kinesim.ValidationException, match="maxResults"):
+        sim.kinesis.list_stream_consumers(stream.arn, max_results=0)
+    sim.advance(300.001)
+    with pytest.raises(kinesim.ExpiredNextTokenException):
+        sim.kinesis.list_stream_consumers(stream.arn, next_token=first["NextToken"])

@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
+    ExpiredNextTokenException,
     InvalidArgumentException,
     KinesimTypeError,
     LimitExceededException,
@@ -38,7 +39,8 @@ from kinesim._kinesis.fanout.subscription import (
     normalize_starting_position,
     resolve_starting_position,
 )
-from kinesim._kinesis.validate import check_name, fail
+from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorState
+from kinesim._kinesis.validate import check_int, check_name, check_str, fail
 
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
@@ -439,9 +441,17 @@ class StreamConsumersMixin:
 
 
 class KinesisFanoutMixin:
-    """The consumer operations of ``sim.kinesis`` (a base class of the Kinesis service), by ARN."""
+    """The consumer operations of ``sim.kinesis`` (a base class of the Kinesis service), by ARN.
 
-    def stream_by_arn(self, arn: str) -> Stream:  # provided by the Kinesis service
+    As with the rest of the service, the operation that creates something returns the object
+    (:class:`Consumer`); describing and listing return AWS's response shapes.
+    """
+
+    # Provided by the Kinesis service.
+    sim: Simulator
+    _codec: IteratorCodec
+
+    def stream_by_arn(self, arn: str) -> Stream:
         raise NotImplementedError
 
     def _registry(self, stream_arn: str) -> ConsumerRegistry:
@@ -490,14 +500,45 @@ class KinesisFanoutMixin:
         stream_arn: str | None = None,
         consumer_name: str | None = None,
         consumer_arn: str | None = None,
-    ) -> Consumer:
-        """DescribeStreamConsumer: by consumer ARN, or stream ARN and name. ``.description()``
-        gives AWS's ``ConsumerDescription``."""
-        return self._find_consumer(stream_arn, consumer_name, consumer_arn)
+    ) -> dict[str, Any]:
+        """DescribeStreamConsumer: by consumer ARN, or stream ARN and name (or all three if
+        they agree). Returns ``{"ConsumerDescription": {...}}``."""
+        consumer = self._find_consumer(stream_arn, consumer_name, consumer_arn)
+        return {"ConsumerDescription": consumer.description()}
 
-    def list_stream_consumers(self, stream_arn: str) -> list[Consumer]:
-        """ListStreamConsumers: every registered consumer, in registration order."""
-        return list(self._registry(stream_arn))
+    def list_stream_consumers(
+        self,
+        stream_arn: str,
+        *,
+        max_results: int | None = None,
+        next_token: str | None = None,
+    ) -> dict[str, Any]:
+        """ListStreamConsumers: ``{"Consumers": [...], "NextToken": ...}`` in registration
+        order, ``max_results`` (1-10,000, default 100) at a time. A ``NextToken`` expires
+        after 300 s (``ExpiredNextTokenException``)."""
+        if max_results is not None:
+            check_int(max_results, "maxResults", minimum=1, maximum=10000)
+        page_size = max_results or 100
+        stream = self.stream_by_arn(stream_arn)
+        consumers = list(stream.consumers)
+        offset = 0
+        if next_token is not None:
+            check_str(next_token, "nextToken", max_len=1048576)
+            state = self._codec.decode(next_token, "lc")
+            if state is None or state.stream_name != stream.name or state.stream_tag != stream.tag:
+                raise InvalidArgumentException("Invalid NextToken.")
+            if self.sim.now_ms - state.issued_ms > ITERATOR_TTL_MS:
+                raise ExpiredNextTokenException(
+                    "The pagination token passed to the operation is expired."
+                )
+            offset = state.position
+        page = consumers[offset : offset + page_size]
+        out: dict[str, Any] = {"Consumers": [c.summary() for c in page]}
+        if offset + len(page) < len(consumers):
+            out["NextToken"] = self._codec.encode(
+                IteratorState("lc", stream.name, stream.tag, 0, offset + len(page), self.sim.now_ms)
+            )
+        return out
 
     def deregister_stream_consumer(
         self,
