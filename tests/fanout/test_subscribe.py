@@ -386,8 +386,13 @@ def test_errors_for_unknown_shards_and_bad_starting_positions():
     other = stream.put_record(b"x", partition_key="k", explicit_hash_key=str(2**128 - 1))
     assert other.shard_id == "shardId-000000000001"
     consumer = stream.register_consumer("c")
-    with pytest.raises(kinesim.ResourceNotFoundException, match="shardId-000000000009"):
+    with pytest.raises(kinesim.ResourceNotFoundException) as info:
         consumer.subscribe("shardId-000000000009", "LATEST")
+    assert info.value.message == (
+        "Shard shardId-000000000009 in stream orders under account 123456789012 does not exist"
+    )
+    with pytest.raises(kinesim.ValidationException, match="'shardId'"):
+        consumer.subscribe("shard 1", "LATEST")
     with pytest.raises(kinesim.InvalidArgumentException) as info:
         consumer.subscribe(SHARD0, "AT_SEQUENCE_NUMBER")
     assert info.value.message == (

@@ -40,7 +40,7 @@ from kinesim._kinesis.fanout.subscription import (
     resolve_starting_position,
 )
 from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorState
-from kinesim._kinesis.validate import check_int, check_name, check_str, fail
+from kinesim._kinesis.validate import NAME_PATTERN, check_int, check_name, check_str, fail
 
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
@@ -185,7 +185,7 @@ class Consumer:
                 f"Consumer {self.name} with creation timestamp {self.creation_epoch_s} under "
                 f"stream: {stream.name} , account {sim.account_id} is not in ACTIVE status."
             )
-        shard = stream.shard(shard_id)
+        shard = stream.shard(check_str(shard_id, "shardId", max_len=128, pattern=NAME_PATTERN))
         kind, sequence_number, timestamp = normalize_starting_position(
             starting_position, sequence_number, timestamp
         )
