@@ -614,3 +614,15 @@ def test_records_arriving_close_together_share_events_20_ms_apart():
     assert min(delays) == 70
     assert max(delays) <= 70 + 20
     assert sum(e.record_count for e in events) == 200
+
+
+def test_with_no_event_interval_each_arrival_gets_its_own_event():
+    sim, stream = one_shard(timings=Timings(efo_event_interval_s=0))
+    sub = stream.register_consumer("c").subscribe(SHARD0, "LATEST")
+    sim.advance(1.0)
+    for _ in range(3):
+        put(stream)
+        sim.advance(0.005)
+    sim.advance(1.0)
+    events = [e for e in sub.events if e.record_count]
+    assert [e.time_ms - sub.started_ms for e in events] == [1070, 1075, 1080]
