@@ -626,3 +626,15 @@ def test_with_no_event_interval_each_arrival_gets_its_own_event():
     sim.advance(1.0)
     events = [e for e in sub.events if e.record_count]
     assert [e.time_ms - sub.started_ms for e in events] == [1070, 1075, 1080]
+
+
+def test_records_written_encrypted_say_so():
+    sim, stream = one_shard()
+    sub = stream.register_consumer("c").subscribe(SHARD0, "LATEST")
+    put(stream)
+    stream.start_encryption("alias/aws/kinesis")
+    sim.advance(1.0)
+    put(stream)
+    sim.advance(1.0)
+    records = [r for event in sub.event_dicts() for r in event["Records"]]
+    assert [r.get("EncryptionType") for r in records] == [None, "KMS"]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kinesim._core.scheduler import to_epoch_ms
@@ -150,15 +150,15 @@ class FanoutEvent:
 
 
 def _record_dict(record: Record) -> dict[str, Any]:
-    arrival_ms = record.arrival_ms
-    return {
+    out: dict[str, Any] = {
         "SequenceNumber": record.sequence_number,
-        "ApproximateArrivalTimestamp": datetime.fromtimestamp(
-            arrival_ms // 1000, timezone.utc
-        ).replace(microsecond=(arrival_ms % 1000) * 1000),
+        "ApproximateArrivalTimestamp": record.approximate_arrival_timestamp,
         "Data": record.data,
         "PartitionKey": record.partition_key,
     }
+    if record.encryption_type != "NONE":
+        out["EncryptionType"] = record.encryption_type
+    return out
 
 
 def child_shards_of(stream: Stream, shard: Shard) -> tuple[dict[str, Any], ...]:
