@@ -1,16 +1,16 @@
 """Registered stream consumers: RegisterStreamConsumer and friends.
 
-A stream holds its consumers in a :class:`ConsumerRegistry` (registration order, which is the order
-ListStreamConsumers gives). A consumer's ARN is its stream's ARN plus
+A stream keeps its consumers in its ``_consumers`` dict (registration order, which is the order
+ListStreamConsumers gives; DeleteStream checks it); :class:`ConsumerRegistry` is the view of it that
+registers, finds and deregisters. A consumer's ARN is its stream's ARN plus
 ``/consumer/<name>:<creation epoch seconds>``; it is CREATING for ``Timings.consumer_register_s``,
 then ACTIVE; deregistering makes it DELETING for ``Timings.consumer_deregister_s``, then it is gone
 (a zero timing makes the change at once). A stream takes at most 20 consumers, at most 5 of them
 CREATING at a time.
 
-:class:`StreamConsumersMixin` and :class:`KinesisFanoutMixin` give the Kinesis ``Stream`` and
-service their consumer operations; they only need ``stream.name``, ``stream.arn``,
-``stream.status``, ``stream.shard(id)``, ``stream.children_of(id)``, the stream's simulator, and
-``service.stream_by_arn(arn)``.
+:class:`StreamConsumersMixin` and :class:`KinesisFanoutMixin` are base classes of the Kinesis
+``Stream`` and service, which give them their consumer operations; the Kinesis side calls back
+only ``Consumer._on_stream_deleted()`` when a stream deleted with EnforceConsumerDeletion goes.
 """
 
 from __future__ import annotations
