@@ -2,6 +2,10 @@
 shard ends, errors, metrics and trace."""
 
 import itertools
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -547,10 +551,22 @@ def test_resubscribing_from_the_continuation_number_is_lossless(seed_puts, gaps_
             assert a.bytes <= EVENT_MAX_BYTES or a.record_count == 1
 
 
-def test_same_calls_same_trace():
-    digests = {_scenario([(i * 977, i * 10) for i in range(30)], [5000])[0].trace.digest()}
-    digests.add(_scenario([(i * 977, i * 10) for i in range(30)], [5000])[0].trace.digest())
-    assert len(digests) == 1
+def test_same_calls_same_trace_in_another_process_and_hash_seed():
+    digest = _scenario([(i * 977, i * 10) for i in range(30)], [5000])[0].trace.digest()
+    script = (
+        "from tests.fanout.test_subscribe import _scenario\n"
+        "print(_scenario([(i * 977, i * 10) for i in range(30)], [5000])[0].trace.digest())"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=root,
+        env={**os.environ, "PYTHONHASHSEED": "4242"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == digest
 
 
 def test_push_latency_is_a_timing():
