@@ -49,6 +49,7 @@ from kinesim._kinesis import (
     ShardRead,
     Stream,
 )
+from kinesim._kinesis.fanout import Consumer, FanoutEvent, Subscription
 from kinesim._lambda import (
     Constant,
     DurationModel,
@@ -73,10 +74,12 @@ __all__ = [
     "Bucket",
     "BucketAlreadyOwnedByYou",
     "Constant",
+    "Consumer",
     "DurationModel",
     "Empirical",
     "ExpiredIteratorException",
     "ExpiredNextTokenException",
+    "FanoutEvent",
     "Function",
     "GetRecordsResult",
     "Handle",
@@ -119,6 +122,7 @@ __all__ = [
     "ShardRead",
     "Simulator",
     "Stream",
+    "Subscription",
     "Timings",
     "TooManyRequestsException",
     "Topic",

@@ -6,6 +6,9 @@ import sys
 import kinesim
 
 PUBLIC = {
+    "Consumer",
+    "Subscription",
+    "FanoutEvent",
     "GetRecordsResult",
     "PutRecordResult",
     "PutRecordsResult",
