@@ -15,6 +15,7 @@ from kinesim._core.scheduler import DEFAULT_START, Scheduler
 from kinesim._destinations import S3Service, SNSService, SQSService
 from kinesim._errors import KinesimTypeError, KinesimValueError
 from kinesim._lambda.service import LambdaService
+from kinesim._kinesis.service import KinesisService
 from kinesim._observe.metrics import Metrics
 from kinesim._observe.trace import Trace
 
@@ -65,6 +66,7 @@ class Simulator(Scheduler):
         self.sns = SNSService(self)
         self.s3 = S3Service(self)
         self.lambda_ = LambdaService(self)
+        self.kinesis = KinesisService(self)
 
     def __repr__(self) -> str:
         return f"<kinesim.Simulator seed={self.seed} now={self.datetime.isoformat()}>"
