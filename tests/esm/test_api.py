@@ -41,7 +41,9 @@ def test_describe_has_awss_defaults_and_shape() -> None:
         "BisectBatchOnFunctionError": False,
         "DestinationConfig": {"OnFailure": {}},
         "EventSourceArn": stream.arn,
-        "EventSourceMappingArn": f"arn:aws:lambda:us-east-1:123456789012:event-source-mapping:{uuid}",
+        "EventSourceMappingArn": (
+            f"arn:aws:lambda:us-east-1:123456789012:event-source-mapping:{uuid}"
+        ),
         "FunctionArn": fn.arn,
         "FunctionResponseTypes": [],
         "LastProcessingResult": "No records processed",
@@ -76,7 +78,7 @@ def test_unknown_stream() -> None:
 
 def test_unknown_function_and_unrecognized_source() -> None:
     sim, stream, _ = setup()
-    with pytest.raises(kinesim.InvalidParameterValueException, match="Function does not exist$"):
+    with pytest.raises(kinesim.InvalidParameterValueException, match=r"Function does not exist$"):
         sim.lambda_.create_event_source_mapping("nope", stream, starting_position="LATEST")
     with pytest.raises(kinesim.InvalidParameterValueException) as info:
         sim.lambda_.create_event_source_mapping(

@@ -137,12 +137,12 @@ def test_bisect_isolates_one_poison_record_out_of_100() -> None:
 
 def test_batch_is_cut_before_six_mib() -> None:
     handler = Recorder()
-    sim, stream, fn = setup(handler, limits=None) if False else setup(handler)
+    sim, stream, fn = setup(handler)
     sim.lambda_.create_event_source_mapping(
         fn, stream, starting_position="TRIM_HORIZON", batch_size=10_000
     )
     blob = b"x" * 1_000_000
-    for i in range(6):
+    for _ in range(6):
         stream.put_record(blob, "k")
         sim.advance(1.1)  # stay inside the shard's 1 MiB/s write limit
     sim.drain()
