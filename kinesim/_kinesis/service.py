@@ -97,6 +97,7 @@ class KinesisService:
         self._streams: dict[str, Stream] = {}
         key = sim.random("kinesis.iterators").getrandbits(256).to_bytes(32, "big")
         self._codec = IteratorCodec(key)
+        self._serial = 0
 
     def __repr__(self) -> str:
         return f"<KinesisService {len(self._streams)} streams>"
@@ -527,8 +528,19 @@ class KinesisService:
         return self._issue(stream, shard, position)
 
     def _issue(self, stream: Stream, shard: Shard, position: int) -> str:
+        # The serial number makes every iterator distinct, as AWS's are (a GetRecords that
+        # returns nothing still hands back a new NextShardIterator).
+        self._serial += 1
         return self._codec.encode(
-            IteratorState("it", stream.name, stream.tag, shard.index, position, self.sim.now_ms)
+            IteratorState(
+                "it",
+                stream.name,
+                stream.tag,
+                shard.index,
+                position,
+                self.sim.now_ms,
+                str(self._serial),
+            )
         )
 
     def shard_iterator_for(self, shard: Shard, position: int) -> str:

@@ -136,6 +136,9 @@ class Stream:
         self._children: dict[str, list[Shard]] = {}
         self._lineage: dict[str, tuple[str | None, str | None]] = {}
         self._scalings_ms: list[int] = []
+        self._mode_switches_ms: list[int] = []
+        # The largest sequence clock any shard has used: numbers above it were never issued.
+        self._max_seq_ms = self.created_ms
         self._deleted = False
         for start, end in even_ranges(shard_count):
             self._new_shard(start, end)
@@ -418,13 +421,16 @@ class Stream:
                 pattern=sequence.SEQUENCE_NUMBER_PATTERN,
             )
             parts = sequence.decode(snfo)
-            if parts is not None and parts.stream_tag == self.tag:
+            if (
+                parts is not None
+                and parts.stream_tag == self.tag
+                and parts.time_ms <= self._max_seq_ms
+            ):
                 # A number from this stream: the new record's must be larger. T leads the
                 # number, so a sequence clock above the given one's T is enough.
                 floor_ms = parts.time_ms + 1
         sim = self.sim
         now_ms = sim.now_ms
-        self._expire_all_due()
         shard = self._route(hash_key)
         metric = self._metric
         if sim.limits.kinesis_throughput:
@@ -435,6 +441,8 @@ class Stream:
                 raise ProvisionedThroughputExceededException(self._rate_exceeded(shard))
             limiter.charge(1, size)
         position = shard._append(raw, key, size, now_ms, floor_ms)
+        if shard._last_seq_ms > self._max_seq_ms:
+            self._max_seq_ms = shard._last_seq_ms
         seq = sequence.encode(shard._last_seq_ms, shard.index, position + 1, self.tag)
         self._count_incoming(shard, 1, size)
         metric("PutRecord.Success", "Count").add(now_ms, 1)
@@ -481,7 +489,6 @@ class Stream:
             )
         sim = self.sim
         now_ms = sim.now_ms
-        self._expire_all_due()
         limits_on = sim.limits.kinesis_throughput
         results: list[PutRecordsResultEntry] = []
         throttled: dict[Shard, int] = {}
@@ -503,6 +510,8 @@ class Stream:
                     continue
                 limiter.charge(1, size)
             position = shard._append(raw, key, size, now_ms, 0)
+            if shard._last_seq_ms > self._max_seq_ms:
+                self._max_seq_ms = shard._last_seq_ms
             seq = sequence.encode(shard._last_seq_ms, shard.index, position + 1, self.tag)
             first_seq = first_seq or seq
             results.append(PutRecordsResultEntry(shard.shard_id, seq))
@@ -613,12 +622,6 @@ class Stream:
             and self._expire(shard)
         ):
             self._schedule_expiry(shard)
-
-    def _expire_all_due(self) -> None:
-        # Only shards whose timer is due now can need it; cheap when nothing is due.
-        for shard in self._open:
-            if shard.trim_index < shard.end_index:
-                self._expire_due(shard)
 
     @property
     def retention_hours(self) -> int:
@@ -811,6 +814,39 @@ class Stream:
             merged = group[0]
             for nxt in group[1:]:
                 merged = self._merge(merged, nxt)
+
+    def update_stream_mode(self, mode: str) -> None:
+        """UpdateStreamMode: switch between PROVISIONED and ON_DEMAND (at most twice per
+        rolling 24 hours). The open shards stay as they are."""
+        check_enum(mode, "streamModeDetails.streamMode", ["PROVISIONED", "ON_DEMAND"])
+        self._require_active()
+        now_ms = self.sim.now_ms
+        recent = [t for t in self._mode_switches_ms if t > now_ms - _DAY_MS]
+        if len(recent) >= 2:
+            raise LimitExceededException(
+                f"Stream {self.name} under account {self.account_id} has already switched "
+                "capacity mode twice in the last 24 hours."
+            )
+        if mode == self.mode:
+            raise InvalidArgumentException(
+                f"Stream {self.name} under account {self.account_id} is already in {mode} mode."
+            )
+        self._mode_switches_ms = [*recent, now_ms]
+
+        def apply() -> None:
+            self.mode = mode
+
+        self._control(apply, "kinesis.mode", mode=mode)
+
+    def update_max_record_size(self, max_record_size_kib: int) -> None:
+        """UpdateMaxRecordSize: 1,024-10,240 KiB (data plus partition key)."""
+        kib = check_int(max_record_size_kib, "maxRecordSizeInKiB", minimum=1024, maximum=10240)
+        self._require_active()
+
+        def apply() -> None:
+            self.max_record_size_kib = kib
+
+        self._control(apply, "kinesis.max_record_size", kib=kib)
 
     # -- tags, encryption, monitoring ---------------------------------------------------------
 

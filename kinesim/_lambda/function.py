@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kinesim._core.scheduler import Handle, seconds_to_ms
-from kinesim._errors import RequestTooLargeException, ResourceNotFoundException
+from kinesim._errors import KinesimTypeError, RequestTooLargeException, ResourceNotFoundException
 from kinesim._lambda.context import LambdaContext
 from kinesim._lambda.durations import DurationModel
 from kinesim._lambda.runtime import MAX_RESPONSE_BYTES, error_log_lines, run_handler, to_json
@@ -72,6 +72,21 @@ class Invocation:
     def ok(self) -> bool:
         return self.function_error is None
 
+    def log_row(self) -> dict[str, Any]:
+        """The invocation log entry: one flat, JSON-friendly row for reports."""
+        return {
+            "request_id": self.request_id,
+            "function": self.function.name,
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "cold": self.cold,
+            "init_ms": self.init_ms,
+            "duration_ms": self.duration_ms,
+            "billed_duration_ms": self.billed_duration_ms,
+            "outcome": self.outcome,
+            "error_type": self.error_type,
+        }
+
     def cloudwatch_lines(self) -> list[str]:
         """The invocation's log events as CloudWatch Logs shows them: START, the handler's
         output, END and REPORT."""
@@ -125,6 +140,7 @@ class Function:
         duration: DurationModel,
         cold_start: DurationModel,
         role: str,
+        keep_invocations: bool = True,
     ) -> None:
         sim = service._sim
         self._service = service
@@ -138,10 +154,15 @@ class Function:
         self.duration = duration
         self.cold_start = cold_start
         self.role = role
+        #: Managed policies known to be on the role: the default role carries
+        #: AWSLambdaKinesisExecutionRole; kinesim does not model IAM beyond that.
+        self.role_policies: tuple[str, ...] = ()
         self.reserved_concurrency: int | None = None
         self.deleted = False
-        #: Every invocation that got a slot, in start order (the invocation log).
+        #: Every invocation that got a slot, in start order (the invocation log). Set
+        #: ``keep_invocations`` False for long what-if runs that only need metrics.
         self.invocations: list[Invocation] = []
+        self.keep_invocations = keep_invocations
         self._in_flight = 0
         self._idle: list[_Environment] = []  # most recently used last
         self._environments = 0  # idle + busy
@@ -222,7 +243,12 @@ class Function:
                 f"Function not found: {self.arn}", http_status=404, Type="User"
             )
         if payload_size is None:
-            payload_size = len(to_json(payload).encode())
+            try:
+                payload_size = len(to_json(payload).encode())
+            except (TypeError, ValueError) as exc:
+                raise KinesimTypeError(
+                    f"the payload of {self.name!r} must be JSON-serialisable, as Invoke's is: {exc}"
+                ) from exc
         if payload_size > MAX_REQUEST_BYTES:
             raise RequestTooLargeException(
                 f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the "
@@ -315,7 +341,8 @@ class Function:
             log_stream_name=env.log_stream_name,
             payload_size=payload_size,
         )
-        self.invocations.append(invocation)
+        if self.keep_invocations:
+            self.invocations.append(invocation)
         sim.call_at_ms(end_ms, self._finish, invocation, env, on_complete)
         return invocation
 

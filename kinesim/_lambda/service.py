@@ -143,6 +143,7 @@ class LambdaService(EventSourceMappingMethods):
         duration: Any = 0.0,
         cold_start: Any = 0.0,
         role: str | None = None,
+        keep_invocations: bool = True,
     ) -> Function:
         """Create a function running ``handler`` (a callable ``(event, context)``, an import
         string ``"package.module:function"``, or None for one that returns None).
@@ -151,7 +152,8 @@ class LambdaService(EventSourceMappingMethods):
         ``cold_start`` (the init duration added to cold invocations) take seconds, a callable
         ``(event, context) -> seconds`` or a model (``kinesim.LogNormal(median=, p99=)``...).
         ``role`` is the execution role ARN (default: a role with the managed
-        AWSLambdaKinesisExecutionRole policy).
+        AWSLambdaKinesisExecutionRole policy). ``keep_invocations=False`` stops recording
+        :attr:`Function.invocations` (metrics and trace still record everything).
         """
         sim = self._sim
         _check_name(name)
@@ -160,6 +162,7 @@ class LambdaService(EventSourceMappingMethods):
         _check_int(memory_mb, "memorySize", 128, 10240)
         duration_model = as_duration_model(duration, "duration")
         cold_model = as_duration_model(cold_start, "cold_start")
+        default_role = role is None
         if role is None:
             role = f"arn:aws:iam::{sim.account_id}:role/service-role/{name}-role"
         elif not isinstance(role, str) or not _ROLE.match(role):
@@ -183,7 +186,10 @@ class LambdaService(EventSourceMappingMethods):
             duration=duration_model,
             cold_start=cold_model,
             role=role,
+            keep_invocations=bool(keep_invocations),
         )
+        if default_role:
+            function.role_policies = (KINESIS_EXECUTION_POLICY,)
         if reserved_concurrency is not None:
             function.reserved_concurrency = reserved_concurrency
             self._reserved_total += reserved_concurrency
@@ -249,6 +255,7 @@ class LambdaService(EventSourceMappingMethods):
             if not isinstance(role, str) or not _ROLE.match(role):
                 raise _validation(role, "role", "Member must satisfy regular expression pattern")
             changes["role"] = role
+            changes["role_policies"] = ()
         for attr, value in changes.items():
             setattr(fn, attr, value)
         if changes:
@@ -337,6 +344,10 @@ class LambdaService(EventSourceMappingMethods):
     def invoke(self, function: str | Function, payload: Any = None, **kwargs: Any) -> Invocation:
         """Invoke a function synchronously; see :meth:`Function.invoke`."""
         return self.function(function).invoke(payload, **kwargs)
+
+    def invocation_log(self) -> list[dict[str, Any]]:
+        """Every kept invocation of every function as report rows, in start order."""
+        return [inv.log_row() for inv in self.invocations()]
 
     def invocations(self) -> list[Invocation]:
         """Every function's invocations, in start order."""

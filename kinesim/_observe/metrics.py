@@ -169,11 +169,12 @@ class Metrics:
         self, namespace: str | None = None, name: str | None = None
     ) -> list[tuple[str, str, dict[str, str]]]:
         """``(namespace, name, dimensions)`` of every metric with datapoints, sorted."""
-        return sorted(
-            (ns, metric, dict(dims))
-            for (ns, metric, dims), series in self._series.items()
-            if len(series) and namespace in (None, ns) and name in (None, metric)
+        keys = sorted(
+            key
+            for key, series in self._series.items()
+            if len(series) and namespace in (None, key[0]) and name in (None, key[1])
         )
+        return [(ns, metric, dict(dims)) for ns, metric, dims in keys]
 
     def get_metric_statistics(
         self,

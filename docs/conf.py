@@ -1,0 +1,22 @@
+"""Sphinx configuration. Sphinx (not MkDocs) because autodoc builds the reference from the same
+docstrings the code carries, and `-W` turns every broken reference into a CI failure."""
+
+from __future__ import annotations
+
+import kinesim
+
+project = "kinesim"
+author = "the kinesim developers"
+copyright = "2026, the kinesim developers"
+version = release = kinesim.__version__
+
+extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
+source_suffix = {".md": "markdown"}
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+exclude_patterns = ["_build"]
+html_theme = "furo"
+html_title = f"kinesim {release}"
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_default_options = {"members": True, "undoc-members": False}

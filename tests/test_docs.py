@@ -1,0 +1,43 @@
+"""Code in the docs runs as a test: each page's ```python blocks, in order, in one namespace.
+
+The README counts as a page; a page that defines ``test_*`` functions has them called too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.DOTALL | re.MULTILINE)
+PAGES = sorted(
+    p
+    for p in [ROOT / "README.md", *DOCS.rglob("*.md")]
+    if "_build" not in p.parts and FENCE.search(p.read_text(encoding="utf-8"))
+)
+
+
+def test_docs_with_code_are_found():
+    assert len(PAGES) >= 3
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_page_code_runs(page, tmp_path, capsys):
+    text = page.read_text(encoding="utf-8")
+    blocks = FENCE.findall(text)
+    namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
+    cwd = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        for index, code in enumerate(blocks):
+            lineno = text[: text.find(code)].count("\n")
+            exec(compile(code, f"{page}:block{index}@line{lineno + 1}", "exec"), namespace)
+        for name, value in list(namespace.items()):
+            if name.startswith("test_") and callable(value):
+                value()
+    finally:
+        os.chdir(cwd)
