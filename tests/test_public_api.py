@@ -60,6 +60,18 @@ PUBLIC = {
     "Uniform",
     "ValidationException",
     "__version__",
+    "EventSourceMapping",
+    "ExponentialBackoff",
+    "GetRecordsResult",
+    "Ledger",
+    "NotDrained",
+    "PutRecordResult",
+    "PutRecordsResult",
+    "PutRecordsResultEntry",
+    "Record",
+    "Shard",
+    "ShardRead",
+    "Stream",
 }
 
 
