@@ -235,24 +235,11 @@ class ShardPoller:
 
     def _build(self, count: int) -> None:
         shard = self.shard
-        start = self.position
-        group = _Group(start)
-        builder = self._builder
-        records, sizes, seqs, arrivals = group.records, group.sizes, group.seqs, group.arrivals
-        total = envelope_size(0, 0)
-        separator = 0
-        for i in range(start, start + count):
-            seq = shard.sequence_number(i)
-            arrival_ms = shard.arrival_ms(i)
-            record, size = builder.record(shard.partition_key(i), seq, shard.data(i), arrival_ms)
-            if records and total + separator + size > PAYLOAD_LIMIT_BYTES:
-                break
-            total += separator + size
-            separator = 2
-            records.append(record)
-            sizes.append(size)
-            seqs.append(seq)
-            arrivals.append(arrival_ms)
+        group = _Group(self.position)
+        records, sizes, seqs, arrivals, total = self._builder.build(
+            shard, self.position, count, PAYLOAD_LIMIT_BYTES
+        )
+        group.records, group.sizes, group.seqs, group.arrivals = records, sizes, seqs, arrivals
         group.hi = len(records)
         self.group = group
         mapping = self.mapping
