@@ -514,10 +514,14 @@ class ShardPoller:
     @property
     def caught_up(self) -> bool:
         """Nothing in flight or waiting, and every record of the shard settled."""
+        if self.finished:
+            return True
+        # A closed shard is done only once its poller has seen the end (and started children).
         return (
             self.group is None
             and self.in_flight is None
-            and (self.finished or self.position >= self.shard.end_index)
+            and self.position >= self.shard.end_index
+            and not self.shard.closed
         )
 
     def describe_stuck(self) -> str:

@@ -255,3 +255,40 @@ def test_retention_trims_records_while_disabled_and_they_are_lost() -> None:
     sim.drain()
     assert handler.delivered() == ["c"]
     assert esm.ledger.fates() == {"expired": 2, "succeeded": 1}
+
+
+def test_reshard_under_a_mapping_loses_nothing_and_reads_parents_first() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler, shards=1, duration=0.5)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="LATEST", batch_size=5
+    )
+    sim.advance(1)
+    put(stream, [f"a{i}" for i in range(12)])  # the parent falls behind (0.5 s per batch)
+    stream.split_shard("shardId-000000000000", str(2**127))
+    sim.advance(0)
+    put(stream, [f"b{i}" for i in range(6)], key="k")
+    sim.drain()
+    delivered = handler.delivered()
+    assert sorted(delivered) == sorted([f"a{i}" for i in range(12)] + [f"b{i}" for i in range(6)])
+    # Every parent record was delivered before any child record.
+    last_parent = max(delivered.index(f"a{i}") for i in range(12))
+    first_child = min(delivered.index(f"b{i}") for i in range(6))
+    assert last_parent < first_child
+    assert esm.ledger.fates() == {"succeeded": 18}
+    assert esm.ledger.unresolved() == []
+    assert len(esm.pollers) == 3
+    esm._check()
+
+
+def test_trim_horizon_on_a_resharded_stream_starts_with_the_parents() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler, shards=2)
+    put(stream, [f"p{i}" for i in range(4)], key="x")
+    stream.merge_shards("shardId-000000000000", "shardId-000000000001")
+    sim.advance(0)
+    put(stream, ["child"], key="x")
+    esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="TRIM_HORIZON")
+    sim.drain()
+    assert handler.delivered() == [f"p{i}" for i in range(4)] + ["child"]
+    assert esm.ledger.fates() == {"succeeded": 5}
