@@ -77,6 +77,11 @@ def test_function_names() -> None:
     with pytest.raises(kinesim.ValidationException) as info:
         sim.lambda_.create_function("x" * 65)
     assert info.value.message.endswith("Member must have length less than or equal to 64")
+    for bad in ["f\n", "", "a.b"]:
+        with pytest.raises(kinesim.ValidationException):
+            sim.lambda_.create_function(bad)
+    with pytest.raises(kinesim.ValidationException, match="at 'role' failed"):
+        sim.lambda_.create_function("r", role="arn:aws:iam::123456789012:role/x\n")
     with pytest.raises(kinesim.ValidationException) as info:
         sim.lambda_.create_function("bad name")
     assert info.value.message == (
