@@ -85,6 +85,7 @@ class ShardPoller:
 
     __slots__ = (
         "_builder",
+        "_outstanding",
         "_timer",
         "_waiter",
         "failure_streak",
@@ -110,6 +111,7 @@ class ShardPoller:
         self.read_end = position  # records [position, read_end) have been read
         self.group: _Group | None = None
         self.in_flight: Invocation | None = None
+        self._outstanding = 0  # invocations started and not completed: at most one
         self._timer: Handle | None = None
         self._waiter: Any = None
         self.last_poll_ms: int | None = None
@@ -297,12 +299,17 @@ class ShardPoller:
             invocation = function.start_invocation(
                 {"Records": records}, self._on_complete, payload_size=size
             )
-        except (TooManyRequestsException, ResourceNotFoundException) as exc:
-            # Before invocation: retried until the records expire or pass the maximum age;
+        except (
+            TooManyRequestsException,
+            ResourceNotFoundException,
+            RequestTooLargeException,
+        ) as exc:
+            # Before invocation (throttled, function deleted, or a single record whose event
+            # alone passes 6 MiB): retried until the records expire or pass the maximum age;
             # never counted as a retry attempt [B4].
             self.throttle_streak += 1
             delay_ms = mapping.backoff.delay_ms(self.throttle_streak, mapping.rng)
-            self._stall(f"throttled ({exc.code}: {exc.message})")
+            self._stall(f"not invoked ({exc.code}: {exc.message})")
             mapping._throttled(self, exc)
             if sim.trace.wants("esm.retry"):
                 sim.trace.emit(
@@ -315,10 +322,9 @@ class ShardPoller:
                 )
             self._timer = sim.call_later_ms(delay_ms, self._invoke)
             return
-        except RequestTooLargeException:  # pragma: no cover - the 6 MiB cut prevents it
-            raise
         self.throttle_streak = 0
         self.in_flight = invocation
+        self._outstanding += 1
         group.invocations += 1
         group.last_request_id = invocation.request_id
         first = group.start + lo
@@ -339,7 +345,9 @@ class ShardPoller:
             )
 
     def _on_complete(self, invocation: Invocation) -> None:
+        assert invocation is self.in_flight, "a completion for an invocation not in flight"
         self.in_flight = None
+        self._outstanding -= 1
         group = self.group
         mapping = self.mapping
         assert group is not None, "an invocation completed with no batch"
@@ -541,6 +549,7 @@ class ShardPoller:
         return f"{shard.shard_id}: {pending} record(s){first} unsettled{when}: {why}"
 
     def _check(self) -> None:
+        assert self._outstanding == (self.in_flight is not None), "more than one batch in flight"
         assert self.position <= self.read_end or self.group is not None, "read cursor behind"
         ledger_checkpoint = self.mapping.ledger.checkpoint(self.shard.shard_id)
         assert ledger_checkpoint == self.position, (

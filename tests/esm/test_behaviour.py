@@ -292,3 +292,23 @@ def test_trim_horizon_on_a_resharded_stream_starts_with_the_parents() -> None:
     sim.drain()
     assert handler.delivered() == [f"p{i}" for i in range(4)] + ["child"]
     assert esm.ledger.fates() == {"succeeded": 5}
+
+
+def test_a_record_too_large_for_one_event_is_never_invoked_and_ages_out() -> None:
+    sim = kinesim.Simulator(limits=kinesim.Limits(kinesis_throughput=False))
+    stream = sim.kinesis.create_stream("big", shard_count=1, max_record_size_kib=8192)
+    handler = Recorder()
+    fn = sim.lambda_.create_function("f", handler)
+    queue = sim.sqs.create_queue("dlq")
+    sim.advance(0)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", max_record_age=60, on_failure=queue
+    )
+    stream.put_record(b"z" * (5 * 1024 * 1024), "k")  # base64 makes it 6.7 MiB of event
+    sim.advance(30)
+    stream.put_record(b"small", "k")  # stuck behind it, but young enough when it goes
+    sim.drain(timeout=600)
+    assert handler.delivered() == ["small"]
+    (body,) = queue.json_bodies()
+    assert body["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert esm.ledger.fates() == {"RecordAgeExceeded": 1, "succeeded": 1}
