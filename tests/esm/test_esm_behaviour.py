@@ -312,3 +312,59 @@ def test_a_record_too_large_for_one_event_is_never_invoked_and_ages_out() -> Non
     (body,) = queue.json_bodies()
     assert body["requestContext"]["condition"] == "RecordAgeExceeded"
     assert esm.ledger.fates() == {"RecordAgeExceeded": 1, "succeeded": 1}
+
+
+def test_disable_while_in_flight_settles_the_batch_and_resumes_after() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler, duration=5.0, timeout=10)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", batch_size=2
+    )
+    put(stream, ["a", "b", "c"])
+    sim.advance(1)  # [a, b] in flight until 5 s
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(30)
+    assert handler.batches == [["a", "b"]]
+    assert esm.ledger.fates() == {"succeeded": 2}
+    esm._check()
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.drain()
+    assert handler.batches == [["a", "b"], ["c"]]
+    esm._check()
+
+
+def test_disable_while_retrying_drops_the_batch_and_redelivers_it_fresh() -> None:
+    handler = Recorder(fail_on={"bad"}, times=2)
+    sim, stream, fn = setup(handler)
+    esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="TRIM_HORIZON")
+    (seq,) = put(stream, ["bad"])
+    sim.advance(0.5)  # first invocation failed; the retry waits 1 s
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(60)
+    assert len(handler.events) == 1
+    assert esm.ledger.fates() == {}
+    esm._check()
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.drain()
+    assert [d.reason for d in esm.ledger.deliveries(seq)] == ["first", "first", "retry"]
+    assert esm.ledger.fates() == {"succeeded": 1}
+
+
+def test_a_read_throttled_by_another_consumer_waits_for_the_next_slot() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler)
+    sim.lambda_.create_event_source_mapping(fn, stream, starting_position="LATEST")
+    sim.advance(0.5)
+    put(stream, ["x"])
+    shard = stream.shard("shardId-000000000000")
+
+    def hog() -> None:
+        for _ in range(5):
+            shard.read(shard.trim_index, limit=1)
+
+    # The poller's next slot is at 1 s; another consumer spends the shard's 5 reads first.
+    sim.call_at_ms(sim.start_ms + 1000, hog, priority=-1)
+    sim.drain()
+    assert fn.invocations[0].start_ms - sim.start_ms == 2000
+    polls = sim.trace.of_kind("esm.poll")
+    assert [p.fields["throttled"] for p in polls[-2:]] == [True, False]
