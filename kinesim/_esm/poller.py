@@ -133,10 +133,12 @@ class ShardPoller:
     # -- scheduling ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Begin (or resume, from the checkpoint) polling now."""
-        self.read_end = self.position
+        """Begin (or resume, from the checkpoint) polling now. A batch still in flight from
+        before a disable completes first; the poll after it continues from its end."""
         self.window_start_ms = self.mapping.sim.now_ms
-        self._schedule_poll(self.mapping.sim.now_ms)
+        if self.group is None:
+            self.read_end = self.position
+            self._schedule_poll(self.mapping.sim.now_ms)
 
     def stop(self) -> None:
         """Stop polling. An invocation in flight completes and is settled; nothing follows."""
@@ -237,6 +239,8 @@ class ShardPoller:
 
     def _build(self, count: int) -> None:
         shard = self.shard
+        # The function (or its role) may have changed since the last batch.
+        self._builder.role_arn = self.mapping.function.role
         group = _Group(self.position)
         records, sizes, seqs, arrivals, total = self._builder.build(
             shard, self.position, count, PAYLOAD_LIMIT_BYTES
@@ -483,6 +487,8 @@ class ShardPoller:
         mapping.ledger.settle(self.shard.shard_id, start, end, kind, mapping.sim.now_ms)
         if end > self.position:
             self.position = end
+        if self.read_end < self.position:
+            self.read_end = self.position
         if mapping.sim.trace.wants("esm.checkpoint"):
             mapping.sim.trace.emit(
                 "esm.checkpoint",

@@ -368,3 +368,25 @@ def test_a_read_throttled_by_another_consumer_waits_for_the_next_slot() -> None:
     assert fn.invocations[0].start_ms - sim.start_ms == 2000
     polls = sim.trace.of_kind("esm.poll")
     assert [p.fields["throttled"] for p in polls[-2:]] == [True, False]
+
+
+def test_reenabled_while_the_old_batch_is_still_in_flight() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler, duration=5.0, timeout=10)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", batch_size=2
+    )
+    put(stream, ["a", "b", "c"])
+    sim.advance(1)
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(1)
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.advance(1)  # enabled again; [a, b] still in flight until 5 s
+    esm._check()
+    sim.drain()
+    assert handler.batches == [["a", "b"], ["c"]]
+    assert esm.ledger.fates() == {"succeeded": 3}
+    # Reads never go back before the checkpoint (no re-reading of settled records).
+    starts = [e.fields["start"] for e in sim.trace.of_kind("esm.poll")]
+    assert starts == [0, 2, 3]
+    esm._check()

@@ -105,6 +105,12 @@ def test_order_at_least_once_one_fate_monotonic_checkpoints(
     sim.drain(timeout=3600)
     esm._check()
 
+    # Reads never go back: each shard's polls start at or after the previous one.
+    poll_starts: dict[str, list[int]] = defaultdict(list)
+    for event in sim.trace.of_kind("esm.poll"):
+        poll_starts[event.fields["shard"]].append(event.fields["start"])
+    for starts_of_shard in poll_starts.values():
+        assert starts_of_shard == sorted(starts_of_shard)
     # Exactly one final fate per record; nothing unresolved.
     assert sum(esm.ledger.fates().values()) == len(records)
     assert esm.ledger.unresolved() == []
