@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from kinesim._errors import AWSError, KinesimError
+from kinesim._errors import AWSError, KinesimError, TooManyRequestsException
 from kinesim._esm import destinations
 from kinesim._esm.config import MappingSettings
 from kinesim._esm.poller import ShardPoller
@@ -205,7 +205,9 @@ class EventSourceMapping:
         )
 
     def _throttled(self, poller: ShardPoller, exc: AWSError) -> None:
-        self._throttles.add(self.sim.now_ms, 1)
+        """An invocation was refused before it ran (throttle, deleted function, too large)."""
+        if isinstance(exc, TooManyRequestsException):
+            self._throttles.add(self.sim.now_ms, 1)
         self.last_processing_result = "PROBLEM: Function call failed"
 
     def _send_failure(

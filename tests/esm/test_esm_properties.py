@@ -35,6 +35,7 @@ record_st = st.tuples(
     duration=st.sampled_from([0.0, 0.05, 1.5]),
     window=st.sampled_from([0, 0, 2]),
     reshard_at=st.one_of(st.none(), st.integers(min_value=0, max_value=24)),
+    reserved=st.sampled_from([None, None, 1]),
 )
 def test_order_at_least_once_one_fate_monotonic_checkpoints(
     shards: int,
@@ -47,6 +48,7 @@ def test_order_at_least_once_one_fate_monotonic_checkpoints(
     duration: float,
     window: int,
     reshard_at: int | None,
+    reserved: int | None,
 ) -> None:
     if max_retry_attempts == -1 and max_record_age == -1:
         max_retry_attempts = 2  # otherwise a poison record stalls its shard for 24 h
@@ -70,7 +72,9 @@ def test_order_at_least_once_one_fate_monotonic_checkpoints(
 
     sim = kinesim.Simulator()
     stream = sim.kinesis.create_stream("s", shard_count=shards)
-    fn = sim.lambda_.create_function("f", handler, duration=duration, timeout=10)
+    fn = sim.lambda_.create_function(
+        "f", handler, duration=duration, timeout=10, reserved_concurrency=reserved
+    )
     queue = sim.sqs.create_queue("dlq")
     sim.advance(0)
     esm = sim.lambda_.create_event_source_mapping(
