@@ -390,3 +390,53 @@ def test_reenabled_while_the_old_batch_is_still_in_flight() -> None:
     starts = [e.fields["start"] for e in sim.trace.of_kind("esm.poll")]
     assert starts == [0, 2, 3]
     esm._check()
+
+
+def test_one_function_reads_two_streams() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler)
+    other = sim.kinesis.create_stream("t", shard_count=1)
+    sim.advance(0)
+    for source in (stream, other):
+        sim.lambda_.create_event_source_mapping(fn, source, starting_position="TRIM_HORIZON")
+    put(stream, ["from-s"])
+    put(other, ["from-t"])
+    sim.drain()
+    assert sorted(handler.delivered()) == ["from-s", "from-t"]
+    sources = {e["Records"][0]["eventSourceARN"] for e in handler.events}
+    assert sources == {stream.arn, other.arn}
+
+
+def test_bisect_with_partial_report_splits_at_the_returned_record() -> None:
+    def respond(event: dict[str, Any]) -> Any:
+        bad = [
+            {"itemIdentifier": r["kinesis"]["sequenceNumber"]}
+            for r, value in zip(event["Records"], datas(event), strict=True)
+            if value == "r6"
+        ]
+        return {"batchItemFailures": bad}
+
+    handler = Recorder(respond=respond)
+    sim, stream, fn = setup(handler)
+    queue = sim.sqs.create_queue("dlq")
+    esm = sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        batch_size=10,
+        bisect_on_error=True,
+        report_batch_item_failures=True,
+        max_retry_attempts=1,
+        on_failure=queue,
+    )
+    seqs = put(stream, [f"r{i}" for i in range(10)])
+    sim.drain()
+    assert handler.batches[0] == [f"r{i}" for i in range(10)]
+    # Split at r6: r0-r5 succeeded; the rest is retried as its own range from r6.
+    assert handler.batches[1][0] == "r6"
+    assert esm.ledger.fate(seqs[5]).kind == "succeeded"  # type: ignore[union-attr]
+    assert esm.ledger.fate(seqs[6]).kind == "RetryAttemptsExhausted"  # type: ignore[union-attr]
+    assert esm.ledger.fates() == {"succeeded": 9, "RetryAttemptsExhausted": 1}
+    (body,) = queue.json_bodies()
+    assert body["KinesisBatchInfo"]["startSequenceNumber"] == seqs[6]
+    assert body["KinesisBatchInfo"]["batchSize"] == 1
