@@ -129,6 +129,9 @@ class EventSourceMapping:
             self._start_pollers()
 
     def _begin(self, state: str, target: str) -> None:
+        if self._transition is not None:  # e.g. deleted while still Enabling
+            self._transition.cancel()
+            self._transition = None
         self.state = state
         self.state_transition_reason = "User action"
         self.last_modified_ms = self.sim.now_ms

@@ -245,3 +245,21 @@ def test_update_can_remove_the_destination() -> None:
     sim.advance(0)
     assert esm.describe()["DestinationConfig"] == {"OnFailure": {}}
     assert esm.settings.on_failure is None
+
+
+def test_delete_while_enabling_never_starts_the_pollers() -> None:
+    handler = Recorder()
+    sim = kinesim.Simulator(timings=kinesim.Timings(mapping_transition_s=5))
+    sim, stream, fn = setup(handler, sim=sim)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", enabled=False
+    )
+    put(stream, ["x"])
+    sim.advance(5)
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.lambda_.delete_event_source_mapping(esm)
+    sim.advance(10)
+    states = [e.fields["state"] for e in sim.trace.of_kind("esm.state")]
+    assert states == ["Disabled", "Enabling", "Deleting"]
+    assert handler.events == []
+    assert sim.lambda_.list_event_source_mappings() == []
