@@ -71,6 +71,10 @@ PUBLIC = {
     "Uniform",
     "ValidationException",
     "__version__",
+    "EventSourceMapping",
+    "ExponentialBackoff",
+    "Ledger",
+    "NotDrained",
 }
 
 

@@ -1,0 +1,173 @@
+"""Building the event AWS hands the function, and measuring it without serialising it.
+
+The record shape and key order are AWS's (ground truth §2.2). The payload size of an event is the
+length of ``json.dumps(event)`` (default separators, ASCII output); it is computed arithmetically
+per record (:class:`EventBuilder.record_size`) so the 6 MB cap costs no serialisation; a property
+test pins the formula to ``json.dumps``.
+"""
+
+from __future__ import annotations
+
+import json
+from base64 import b64encode
+from typing import Any, Protocol
+
+__all__ = ["PAYLOAD_LIMIT_BYTES", "EventBuilder", "envelope_size", "json_str_len"]
+
+#: Synchronous invocation payload limit, which caps a batch: "The payload size reaches 6 MB. You
+#: cannot modify this limit." [LDG:invocation-eventsourcemapping]. Lambda's 6 MB is 6 MiB
+#: (6,291,456 bytes; the recorded response limit is 6,291,556 = 6 MiB + 100).
+PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024
+
+_ENVELOPE_BYTES = len('{"Records": []}')
+_SEPARATOR_BYTES = len(", ")
+
+
+class _Shard(Protocol):
+    def sequence_number(self, i: int) -> str: ...
+    def arrival_ms(self, i: int) -> int: ...
+    def partition_key(self, i: int) -> str: ...
+    def data(self, i: int) -> bytes: ...
+
+
+def envelope_size(record_count: int, records_bytes: int) -> int:
+    """Size of ``{"Records": [...]}`` holding records whose JSON sizes sum to ``records_bytes``."""
+    if record_count == 0:
+        return _ENVELOPE_BYTES
+    return _ENVELOPE_BYTES + records_bytes + _SEPARATOR_BYTES * (record_count - 1)
+
+
+def json_str_len(text: str) -> int:
+    """Length of ``json.dumps(text)`` without the two quotes."""
+    # NOTE: fast path for the common case (plain ASCII keys), measured in bench_esm.
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text)
+    return len(json.dumps(text)) - 2
+
+
+class EventBuilder:
+    """Builds the Kinesis event records of one shard for one mapping.
+
+    Everything constant per shard (ARNs, region, shard id) is fixed at construction, so a record
+    costs one base64 encoding, one dict and a few additions.
+    """
+
+    __slots__ = ("_fixed_bytes", "event_source_arn", "region", "role_arn", "shard_id")
+
+    def __init__(self, *, shard_id: str, stream_arn: str, role_arn: str, region: str) -> None:
+        self.shard_id = shard_id
+        self.event_source_arn = stream_arn
+        self.role_arn = role_arn
+        self.region = region
+        template = self._record("", "", "", 0)
+        # Variable parts of the template: partitionKey "", sequenceNumber "" (twice, once in
+        # eventID), data "" and the timestamp 0 (one character).
+        self._fixed_bytes = len(json.dumps(template)) - 1
+
+    def _record(self, partition_key: str, sequence_number: str, data: str, arrival: float) -> Any:
+        return {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": partition_key,
+                "sequenceNumber": sequence_number,
+                "data": data,
+                "approximateArrivalTimestamp": arrival,
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{self.shard_id}:{sequence_number}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": self.role_arn,
+            "awsRegion": self.region,
+            "eventSourceARN": self.event_source_arn,
+        }
+
+    def record(
+        self, partition_key: str, sequence_number: str, data: bytes, arrival_ms: int
+    ) -> tuple[dict[str, Any], int]:
+        """The event record and its ``json.dumps`` size in bytes."""
+        encoded = b64encode(data).decode("ascii")
+        arrival = arrival_ms / 1000
+        size = (
+            self._fixed_bytes
+            + json_str_len(partition_key)
+            + 2 * len(sequence_number)
+            + len(encoded)
+            + len(repr(arrival))
+        )
+        record = {
+            "kinesis": {
+                "kinesisSchemaVersion": "1.0",
+                "partitionKey": partition_key,
+                "sequenceNumber": sequence_number,
+                "data": encoded,
+                "approximateArrivalTimestamp": arrival,
+            },
+            "eventSource": "aws:kinesis",
+            "eventVersion": "1.0",
+            "eventID": f"{self.shard_id}:{sequence_number}",
+            "eventName": "aws:kinesis:record",
+            "invokeIdentityArn": self.role_arn,
+            "awsRegion": self.region,
+            "eventSourceARN": self.event_source_arn,
+        }
+        return record, size
+
+    def build(
+        self, shard: _Shard, start: int, count: int, limit_bytes: int
+    ) -> tuple[list[dict[str, Any]], list[int], list[str], list[int], int]:
+        """Records ``[start, start + count)`` of ``shard`` as event records, stopping before
+        the event would pass ``limit_bytes`` (always at least one record).
+
+        Returns ``(records, sizes, sequence_numbers, arrivals_ms, event_bytes)``.
+        """
+        # NOTE: the hot path of the mapping (bench_esm): bound methods and constants in locals,
+        # the record dict built inline rather than through record().
+        seq_of, arrival_of = shard.sequence_number, shard.arrival_ms
+        key_of, data_of = shard.partition_key, shard.data
+        shard_id_colon = self.shard_id + ":"
+        role, region, source = self.role_arn, self.region, self.event_source_arn
+        fixed = self._fixed_bytes
+        records: list[dict[str, Any]] = []
+        sizes: list[int] = []
+        seqs: list[str] = []
+        arrivals: list[int] = []
+        total = _ENVELOPE_BYTES - _SEPARATOR_BYTES
+        for i in range(start, start + count):
+            seq = seq_of(i)
+            arrival_ms = arrival_of(i)
+            key = key_of(i)
+            encoded = b64encode(data_of(i)).decode("ascii")
+            arrival = arrival_ms / 1000
+            if key.isascii() and key.isprintable() and '"' not in key and "\\" not in key:
+                key_len = len(key)
+            else:
+                key_len = len(json.dumps(key)) - 2
+            size = fixed + key_len + 2 * len(seq) + len(encoded) + len(repr(arrival))
+            if records and total + _SEPARATOR_BYTES + size > limit_bytes:
+                break
+            total += _SEPARATOR_BYTES + size
+            records.append(
+                {
+                    "kinesis": {
+                        "kinesisSchemaVersion": "1.0",
+                        "partitionKey": key,
+                        "sequenceNumber": seq,
+                        "data": encoded,
+                        "approximateArrivalTimestamp": arrival,
+                    },
+                    "eventSource": "aws:kinesis",
+                    "eventVersion": "1.0",
+                    "eventID": shard_id_colon + seq,
+                    "eventName": "aws:kinesis:record",
+                    "invokeIdentityArn": role,
+                    "awsRegion": region,
+                    "eventSourceARN": source,
+                }
+            )
+            sizes.append(size)
+            seqs.append(seq)
+            arrivals.append(arrival_ms)
+        if not records:
+            total = _ENVELOPE_BYTES
+        return records, sizes, seqs, arrivals, total
