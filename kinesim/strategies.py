@@ -605,7 +605,7 @@ def _record_data(record: Any) -> bytes:
 def _start_fault(
     sim: Simulator, event: FaultEvent, function: Any, stream: Any, mapping: Any
 ) -> None:
-    lambda_ = sim.lambda_  # type: ignore[attr-defined]
+    lambda_ = sim.lambda_
     if event.kind == "throttle":
         previous = lambda_.get_function_concurrency(function)
         lambda_.put_function_concurrency(function, 0)

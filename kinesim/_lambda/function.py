@@ -18,9 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from kinesim._core.scheduler import Handle, seconds_to_ms
 from kinesim._errors import KinesimTypeError, RequestTooLargeException, ResourceNotFoundException
+from kinesim._lambda.concurrency import PeakPerMinute
 from kinesim._lambda.context import LambdaContext
 from kinesim._lambda.durations import DurationModel
-from kinesim._lambda.runtime import MAX_RESPONSE_BYTES, error_log_lines, run_handler, to_json
+from kinesim._lambda.runtime import (
+    MAX_RESPONSE_BYTES,
+    NONE_OUTCOME,
+    error_log_lines,
+    run_handler,
+    to_json,
+)
 
 if TYPE_CHECKING:
     from kinesim._lambda.service import LambdaService
@@ -171,6 +178,7 @@ class Function:
         self._rng_init = sim.random(f"lambda.{name}.init")
         self._rng_request = sim.random(f"lambda.{name}.request_id")
         self._rng_stream = sim.random(f"lambda.{name}.log_stream")
+        self._keep_alive_ms = seconds_to_ms(sim.timings.lambda_keep_alive_s)
         limits = sim.limits
         self._scale_window_ms = max(1, seconds_to_ms(limits.lambda_scaling_window_s))
         self._scale_rate = limits.lambda_scaling_rate
@@ -182,7 +190,9 @@ class Function:
         self._m_errors = metrics.handle(NS, "Errors", dims, "Count")
         self._m_throttles = metrics.handle(NS, "Throttles", dims, "Count")
         self._m_duration = metrics.handle(NS, "Duration", dims, "Milliseconds")
-        self._m_concurrent = metrics.handle(NS, "ConcurrentExecutions", dims, "Count")
+        self._m_concurrent = PeakPerMinute(
+            metrics.handle(NS, "ConcurrentExecutions", dims, "Count")
+        )
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -292,7 +302,10 @@ class Function:
         def clock_ms() -> int:
             return handler_start_ms + context._spent_ms
 
-        outcome = run_handler(self.handler, payload, context, clock_ms)
+        handler = self.handler
+        outcome = (
+            NONE_OUTCOME if handler is None else run_handler(handler, payload, context, clock_ms)
+        )
         response = outcome.response
         error_type = outcome.error_type
         logs = outcome.logs
@@ -315,15 +328,13 @@ class Function:
             }
         elif error_type is not None:
             logs = (*logs, error_log_lines(response))
-        elif not isinstance(response, bytes):
-            size = len(to_json(response).encode())
-            if size > MAX_RESPONSE_BYTES:
-                error_type = "Function.ResponseSizeTooLarge"
-                response = {
-                    "errorMessage": "Response payload size exceeded maximum allowed payload "
-                    f"size ({MAX_RESPONSE_BYTES} bytes).",
-                    "errorType": error_type,
-                }
+        elif outcome.response_bytes > MAX_RESPONSE_BYTES:
+            error_type = "Function.ResponseSizeTooLarge"
+            response = {
+                "errorMessage": "Response payload size exceeded maximum allowed payload "
+                f"size ({MAX_RESPONSE_BYTES} bytes).",
+                "errorType": error_type,
+            }
         end_ms = handler_start_ms + run_ms
         invocation = Invocation(
             request_id=request_id,
@@ -410,8 +421,7 @@ class Function:
             self._environments -= 1
             return
         self._idle.append(env)
-        keep_alive_ms = seconds_to_ms(self._sim.timings.lambda_keep_alive_s)
-        env.reclaim = self._sim.call_later_ms(keep_alive_ms, self._reclaim, env)
+        env.reclaim = self._sim.call_later_ms(self._keep_alive_ms, self._reclaim, env)
 
     def _reclaim(self, env: _Environment) -> None:
         env.reclaim = None

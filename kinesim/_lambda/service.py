@@ -24,6 +24,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._esm.service import EventSourceMappingMethods
+from kinesim._lambda.concurrency import PeakPerMinute
 from kinesim._lambda.durations import as_duration_model
 from kinesim._lambda.function import NS, Function, Invocation
 
@@ -127,8 +128,12 @@ class LambdaService(EventSourceMappingMethods):
         self._m_errors = metrics.handle(NS, "Errors", None, "Count")
         self._m_throttles = metrics.handle(NS, "Throttles", None, "Count")
         self._m_duration = metrics.handle(NS, "Duration", None, "Milliseconds")
-        self._m_concurrent = metrics.handle(NS, "ConcurrentExecutions", None, "Count")
-        self._m_unreserved = metrics.handle(NS, "UnreservedConcurrentExecutions", None, "Count")
+        self._m_concurrent = PeakPerMinute(
+            metrics.handle(NS, "ConcurrentExecutions", None, "Count")
+        )
+        self._m_unreserved = PeakPerMinute(
+            metrics.handle(NS, "UnreservedConcurrentExecutions", None, "Count")
+        )
 
     # -- functions ------------------------------------------------------------------------------
 
@@ -378,21 +383,21 @@ class LambdaService(EventSourceMappingMethods):
         fn._in_flight += 1
         self._in_flight += 1
         now_ms = self._sim.now_ms
-        fn._m_concurrent.add(now_ms, fn._in_flight)
-        self._m_concurrent.add(now_ms, self._in_flight)
+        fn._m_concurrent.observe(now_ms, fn._in_flight)
+        self._m_concurrent.observe(now_ms, self._in_flight)
         if fn.reserved_concurrency is None:
             self._unreserved_in_flight += 1
-            self._m_unreserved.add(now_ms, self._unreserved_in_flight)
+            self._m_unreserved.observe(now_ms, self._unreserved_in_flight)
 
     def _release(self, fn: Function) -> None:
         fn._in_flight -= 1
         self._in_flight -= 1
         now_ms = self._sim.now_ms
-        fn._m_concurrent.add(now_ms, fn._in_flight)
-        self._m_concurrent.add(now_ms, self._in_flight)
+        fn._m_concurrent.observe(now_ms, fn._in_flight)
+        self._m_concurrent.observe(now_ms, self._in_flight)
         if fn.reserved_concurrency is None:
             self._unreserved_in_flight -= 1
-            self._m_unreserved.add(now_ms, self._unreserved_in_flight)
+            self._m_unreserved.observe(now_ms, self._unreserved_in_flight)
 
     def _count_result(self, now_ms: int, failed: bool, duration_ms: int) -> None:
         self._m_invocations.add(now_ms, 1)
