@@ -223,24 +223,15 @@ def describe(
 
 def _mapping_lines(sim: Simulator) -> list[str]:
     """One block per event source mapping: its ledger's summary and what is stuck."""
-    service = getattr(sim, "lambda_", None)
-    mappings = getattr(service, "event_source_mappings", None)
-    if mappings is None:
-        return []
-    items = list(mappings.values()) if isinstance(mappings, dict) else list(mappings)
     lines: list[str] = []
-    for mapping in items:
-        ledger = getattr(mapping, "ledger", None)
-        name = getattr(mapping, "uuid", repr(mapping))
-        if ledger is None:
-            continue
-        summary = ledger.summary()
-        lines.append(f"mapping {name}: {_summary_text(summary)}")
-        for unresolved in ledger.unresolved():
-            lines.append(
-                f"  unresolved: {unresolved.shard_id} positions "
-                f"[{unresolved.start}, {unresolved.end}) ({unresolved.count} records)"
-            )
+    for mapping in sim.lambda_.list_event_source_mappings():
+        lines.append(
+            f"mapping {mapping.uuid} ({mapping.function.name} <- {mapping.stream.name}, "
+            f"{mapping.state}): {_summary_text(mapping.ledger.summary())}"
+        )
+        if not mapping.caught_up:
+            prefix = f"mapping {mapping.uuid} "
+            lines.extend(f"  stuck: {line.removeprefix(prefix)}" for line in mapping.stuck())
     return lines
 
 

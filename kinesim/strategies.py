@@ -615,8 +615,8 @@ def _start_fault(
     elif event.kind == "reshard":
         stream.update_shard_count(event.value)
     else:
-        mapping.update(enabled=False)
-        sim.call_later_ms(event.duration_ms, _enable, mapping)
+        lambda_.update_event_source_mapping(mapping, enabled=False)
+        sim.call_later_ms(event.duration_ms, _enable, sim, mapping)
 
 
 def _restore_concurrency(lambda_: Any, function: Any, previous: int | None) -> None:
@@ -626,8 +626,12 @@ def _restore_concurrency(lambda_: Any, function: Any, previous: int | None) -> N
         lambda_.put_function_concurrency(function, previous)
 
 
-def _enable(mapping: Any) -> None:
-    mapping.update(enabled=True)
+def _enable(sim: Simulator, mapping: Any) -> None:
+    if mapping.state not in ("Enabled", "Disabled"):
+        # Still in a transition (sim.timings.mapping_transition_s): try again a second later.
+        sim.call_later_ms(1000, _enable, sim, mapping)
+        return
+    sim.lambda_.update_event_source_mapping(mapping, enabled=True)
 
 
 @st.composite

@@ -213,6 +213,37 @@ def test_failure_report_section(pytester):
     assert "full trace saved" not in out
 
 
+def test_failure_report_shows_mapping_ledgers_and_what_is_stuck(pytester):
+    pytester.makepyfile(
+        """
+        def handler(event, context):
+            raise RuntimeError("always fails")
+
+        def test_stuck(kinesim):
+            stream = kinesim.kinesis.create_stream("orders", shard_count=1)
+            fn = kinesim.lambda_.create_function("proc", handler)
+            kinesim.lambda_.create_event_source_mapping(
+                fn, stream, starting_position="TRIM_HORIZON", batch_size=10
+            )
+            for n in range(3):
+                stream.put_record(b"r%d" % n, "k")
+            kinesim.advance(5)
+            assert False, "stuck"
+        """
+    )
+    result = pytester.runpytest(*RUN)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "seed: 0 (from default)",
+            "mapping * (proc <- orders, Enabled): fates: none; deliveries: first 3, retry *; "
+            "invocations: *; unresolved: 3",
+            "  stuck: shardId-000000000000: 3 record(s) from * unsettled since "
+            "2026-01-01T00:00:0*Z: *",
+        ]
+    )
+
+
 def test_failure_report_tail_length_from_ini(pytester):
     pytester.makeini("[pytest]\nkinesim_trace_tail = 2\n")
     pytester.makepyfile(FAILING)

@@ -231,6 +231,20 @@ def test_mapping_configs_are_in_aws_ranges(config):
     assert isinstance(config["report_batch_item_failures"], bool)
 
 
+@settings(max_examples=60)
+@given(ks.mapping_configs())
+def test_mapping_configs_are_accepted_by_the_mapping(config):
+    sim = Simulator()
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    function = sim.lambda_.create_function("f", None)
+    mapping = sim.lambda_.create_event_source_mapping(function, stream, **config)
+    described = mapping.describe()
+    assert described["BatchSize"] == config["batch_size"]
+    assert described["MaximumRetryAttempts"] == config["max_retry_attempts"]
+    assert described["MaximumRecordAgeInSeconds"] == config["max_record_age"]
+    assert described["ParallelizationFactor"] == config["parallelization_factor"]
+
+
 @FAST
 @given(ks.mapping_configs(batch_size=7, max_retry_attempts=st.integers(0, 2)))
 def test_mapping_config_overrides(config):
@@ -356,41 +370,62 @@ def test_plan_duration_times_out_with_its_odds():
     assert always(None, None) == 4.0
 
 
-class Recorder:
-    def __init__(self, sim, log):
-        self.sim, self.log = sim, log
-
-    def __getattr__(self, name):
-        def call(*args, **kwargs):
-            self.log.append((self.sim.elapsed, name, args[1:] if args else (), kwargs))
-            return 5 if name == "get_function_concurrency" else None
-
-        return call
-
-
 def test_plan_apply_schedules_control_plane_faults():
     sim = Simulator()
-    log = []
-    sim.lambda_ = Recorder(sim, log)
-    stream, mapping, function = Recorder(sim, log), Recorder(sim, log), object()
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    function = sim.lambda_.create_function("f", None)
+    mapping = sim.lambda_.create_event_source_mapping(
+        function, stream, starting_position="TRIM_HORIZON"
+    )
     plan = ks.FaultPlan(
         events=(
             ks.FaultEvent(1000, "throttle", duration_ms=500),
-            ks.FaultEvent(2000, "reshard", 4),
+            ks.FaultEvent(2000, "reshard", 2),
             ks.FaultEvent(3000, "disable", duration_ms=250),
             ks.FaultEvent(4000, "concurrency", 2),
         )
     )
     plan.apply(sim, function=function, stream=stream, mapping=mapping)
-    sim.advance(10)
-    assert log == [
-        (1.0, "get_function_concurrency", (), {}),
-        (1.0, "put_function_concurrency", (0,), {}),
-        (1.5, "put_function_concurrency", (5,), {}),
-        (2.0, "update_shard_count", (), {}),
-        (3.0, "update", (), {"enabled": False}),
-        (3.25, "update", (), {"enabled": True}),
-        (4.0, "put_function_concurrency", (2,), {}),
+    observed = []
+    for _ in range(9):
+        sim.advance(0.5)
+        observed.append(
+            (
+                sim.elapsed,
+                sim.lambda_.get_function_concurrency(function),
+                len(stream.open_shards()),
+                mapping.state,
+            )
+        )
+    assert observed == [
+        (0.5, None, 1, "Enabled"),
+        (1.0, 0, 1, "Enabled"),
+        (1.5, None, 1, "Enabled"),
+        (2.0, None, 2, "Enabled"),
+        (2.5, None, 2, "Enabled"),
+        (3.0, None, 2, "Disabled"),
+        (3.5, None, 2, "Enabled"),
+        (4.0, 2, 2, "Enabled"),
+        (4.5, 2, 2, "Enabled"),
     ]
     with pytest.raises(InvalidArgument, match=r"^this plan has a reshard fault: pass stream="):
         plan.apply(sim, function=function, mapping=mapping)
+
+
+def test_plan_apply_reenables_after_a_slow_transition():
+    from kinesim import Timings
+
+    sim = Simulator(timings=Timings(mapping_transition_s=2.0))
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    function = sim.lambda_.create_function("f", None)
+    mapping = sim.lambda_.create_event_source_mapping(
+        function, stream, starting_position="TRIM_HORIZON"
+    )
+    sim.advance(2)
+    ks.FaultPlan(events=(ks.FaultEvent(0, "disable", duration_ms=500),)).apply(sim, mapping=mapping)
+    sim.advance(1)
+    assert mapping.state == "Disabling"
+    sim.advance(2)
+    assert mapping.state == "Enabling"
+    sim.advance(2)
+    assert mapping.state == "Enabled"
