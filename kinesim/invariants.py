@@ -314,6 +314,16 @@ def check_no_silent_loss(mapping: EventSourceMapping, *, allow: Iterable[str] = 
                 f"{shard.shard_id}: {shard.end_index - book.settled_end} record(s) from position "
                 f"{book.settled_end} have no fate yet (first: {shown}); is the mapping drained?"
             )
+    if "unresolved" not in allowed:
+        books = mapping.ledger._books
+        for shard in mapping.stream.shards:
+            if shard.shard_id not in books and shard.end_index > shard.trim_index:
+                count = shard.end_index - shard.trim_index
+                first = _records(shard, shard.trim_index, shard.trim_index + 1)[0]
+                problems.append(
+                    f"{shard.shard_id}: {count} record(s) never read: the mapping has no poller "
+                    f"for this shard (first: {first.describe()})"
+                )
     if problems:
         raise _fail(f"mapping {mapping.uuid} lost records silently:", problems)
 
