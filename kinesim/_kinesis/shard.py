@@ -434,6 +434,15 @@ class Shard:
             self._base = position
         return count, dropped_bytes
 
+    def _release(self) -> None:
+        """Drop every column once nothing is held any more (an expired or deleted shard)."""
+        self._trim_before(self.end_index)
+        if self._cum:
+            self._cum_base = self._cum[-1]
+        self._data, self._keys = [], []
+        self._arrival, self._seq_ms, self._cum = array("q"), array("q"), array("q")
+        self._base = self.end_index
+
     # -- invariants ---------------------------------------------------------------------------
 
     def _check(self) -> None:

@@ -170,17 +170,22 @@ class Stream:
         return shard
 
     def children_of(self, shard_id: str) -> list[Shard]:
-        """The shards created from ``shard_id`` by a split or merge (empty while it is open)."""
-        return [c for c in self._children.get(shard_id, []) if c.shard_id in self._shards]
+        """The shards created from ``shard_id`` by a split or merge (empty while it is open).
+
+        Expired children are included: a reader that reaches the end of a parent late can walk
+        through them (they read as closed and empty) to the shards that followed.
+        """
+        return list(self._children.get(shard_id, []))
 
     def parents_of(self, shard_id: str) -> tuple[str | None, str | None]:
         """``(parent_shard_id, adjacent_parent_shard_id)`` of any shard ever in the stream."""
         return self._lineage.get(shard_id, (None, None))
 
     def shard_for_key(self, partition_key: str, explicit_hash_key: str | None = None) -> Shard:
-        """The open shard a record with this key would go to now."""
-        h = hash_key_of(partition_key) if explicit_hash_key is None else int(explicit_hash_key)
-        return self._route(h)
+        """The open shard a record with this key would go to now (validated like a put)."""
+        self._require_writable()
+        hash_key = self._validate_entry(b"", partition_key, explicit_hash_key, None)[3]
+        return self._route(hash_key)
 
     def _route(self, hash_key: int) -> Shard:
         return self._open[bisect_right(self._open_starts, hash_key) - 1]
@@ -455,7 +460,6 @@ class Stream:
                 records=1,
                 bytes=size,
                 first=position,
-                seq=seq,
             )
         return PutRecordResult(shard.shard_id, seq, self.encryption_type)
 
@@ -494,7 +498,6 @@ class Stream:
         throttled: dict[Shard, int] = {}
         incoming: dict[Shard, list[int]] = {}
         ok_bytes = 0
-        first_seq = None
         for raw, key, size, hash_key in parsed:
             shard = self._route(hash_key)
             if limits_on:
@@ -513,7 +516,6 @@ class Stream:
             if shard._last_seq_ms > self._max_seq_ms:
                 self._max_seq_ms = shard._last_seq_ms
             seq = sequence.encode(shard._last_seq_ms, shard.index, position + 1, self.tag)
-            first_seq = first_seq or seq
             results.append(PutRecordsResultEntry(shard.shard_id, seq))
             counts = incoming.setdefault(shard, [0, 0])
             counts[0] += 1
@@ -540,7 +542,6 @@ class Stream:
                 failed=failed,
                 bytes=ok_bytes,
                 shards=sorted(s.shard_id for s in incoming),
-                first_seq=first_seq,
             )
         return PutRecordsResult(failed, results, self.encryption_type)
 
@@ -599,6 +600,7 @@ class Stream:
             and shard.shard_id in self._shards
         ):
             del self._shards[shard.shard_id]
+            shard._release()
             changed = True
             self.sim.trace.emit(
                 "kinesis.trim",

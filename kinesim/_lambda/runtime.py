@@ -68,8 +68,8 @@ class _LineSink:
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        text = self._partial + text
-        *complete, self._partial = text.split("\n")
+        *complete, partial = (self._partial + text).split("\n")
+        self._partial = partial
         self.lines.extend(complete)
         return len(text)
 

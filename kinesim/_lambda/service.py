@@ -41,7 +41,8 @@ _NAME_PATTERN = (
     r"(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
 )
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_ROLE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+_ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+_ROLE = re.compile(_ROLE_PATTERN)
 _ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+)$")
 
 _UNSET: Any = object()
@@ -59,7 +60,7 @@ def _check_name(name: object) -> str:
         raise KinesimTypeError(f"a function name is a str such as 'orders-processor', got {name!r}")
     if len(name) > 64:
         raise _validation(name, "functionName", "Member must have length less than or equal to 64")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise _validation(
             name,
             "functionName",
@@ -170,12 +171,9 @@ class LambdaService(EventSourceMappingMethods):
         default_role = role is None
         if role is None:
             role = f"arn:aws:iam::{sim.account_id}:role/service-role/{name}-role"
-        elif not isinstance(role, str) or not _ROLE.match(role):
+        elif not isinstance(role, str) or not _ROLE.fullmatch(role):
             raise _validation(
-                role,
-                "role",
-                "Member must satisfy regular expression pattern: "
-                r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+",
+                role, "role", f"Member must satisfy regular expression pattern: {_ROLE_PATTERN}"
             )
         if name in self._functions:
             raise ResourceConflictException(f"Function already exist: {name}", Type="User")
@@ -211,7 +209,7 @@ class LambdaService(EventSourceMappingMethods):
             raise KinesimTypeError(
                 f"expected a function name, ARN or Function, got {name_or_arn!r}"
             )
-        match = _ARN.match(name_or_arn)
+        match = _ARN.fullmatch(name_or_arn)
         name = match.group(3) if match else name_or_arn
         function = self._functions.get(name)
         if function is None or (match and function.arn != name_or_arn):
@@ -257,8 +255,10 @@ class LambdaService(EventSourceMappingMethods):
         if cold_start is not _UNSET:
             changes["cold_start"] = as_duration_model(cold_start, "cold_start")
         if role is not _UNSET:
-            if not isinstance(role, str) or not _ROLE.match(role):
-                raise _validation(role, "role", "Member must satisfy regular expression pattern")
+            if not isinstance(role, str) or not _ROLE.fullmatch(role):
+                raise _validation(
+                    role, "role", f"Member must satisfy regular expression pattern: {_ROLE_PATTERN}"
+                )
             changes["role"] = role
             changes["role_policies"] = ()
         for attr, value in changes.items():

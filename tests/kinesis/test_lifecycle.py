@@ -253,3 +253,24 @@ def test_large_records_need_a_raised_maximum(sim: kinesim.Simulator) -> None:
         stream.put_record(b"x", "k")  # 3 MiB written at t=0 is paid off only at t=3 s
     sim.advance(1)
     stream.put_record(b"x", "k")
+
+
+def test_stream_by_arn_refuses_consumer_and_foreign_arns(sim: kinesim.Simulator) -> None:
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    for arn in (
+        f"{stream.arn}/consumer/c:1767225600",
+        "arn:aws:kinesis:eu-west-1:123456789012:stream/s",
+        "arn:aws:kinesis:us-east-1:210987654321:stream/s",
+    ):
+        with pytest.raises(kinesim.ResourceNotFoundException, match="Stream s under account"):
+            sim.kinesis.stream_by_arn(arn)
+
+
+def test_list_shards_timestamp_filters_are_inclusive(sim: kinesim.Simulator) -> None:
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    sim.advance(10)
+    stream.split_shard("shardId-000000000000", str(2**127))
+    at = sim.now
+    for kind in ("AT_TIMESTAMP", "FROM_TIMESTAMP"):
+        shards = sim.kinesis.list_shards("s", shard_filter={"Type": kind, "Timestamp": at})
+        assert [s["ShardId"][-1] for s in shards["Shards"]] == ["0", "1", "2"]

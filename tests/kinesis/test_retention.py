@@ -152,3 +152,20 @@ def test_closed_shards_expire(sim: kinesim.Simulator) -> None:
         stream.shard("shardId-000000000000")
     assert stream.parents_of("shardId-000000000001") == ("shardId-000000000000", None)
     stream._check()
+
+
+def test_expired_shards_release_their_columns(free_sim: kinesim.Simulator) -> None:
+    stream = free_sim.kinesis.create_stream("s", shard_count=1)
+    stream.put_records([(b"x", "k")] * 10)
+    parent = stream.shards[0]
+    stream.split_shard(parent.shard_id, str(2**127))
+    free_sim.advance(24 * HOUR)
+    assert parent.shard_id not in [s.shard_id for s in stream.shards]
+    assert (parent.trim_index, parent.end_index, len(parent._data)) == (10, 10, 0)
+    read = parent.read(3)
+    assert (read.start, read.end, read.at_shard_end) == (10, 10, True)
+    assert [c.shard_id for c in stream.children_of(parent.shard_id)] == [
+        "shardId-000000000001",
+        "shardId-000000000002",
+    ]
+    parent._check()

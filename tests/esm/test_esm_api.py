@@ -232,3 +232,16 @@ def test_part_two_features_are_refused_clearly() -> None:
         sim.lambda_.create_event_source_mapping(
             fn, stream, starting_position="LATEST", filters=[{"data": {"a": [1]}}]
         )
+
+
+def test_update_can_remove_the_destination() -> None:
+    sim, stream, fn = setup()
+    queue = sim.sqs.create_queue("dlq")
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="LATEST", on_failure=queue
+    )
+    sim.advance(0)
+    sim.lambda_.update_event_source_mapping(esm, on_failure=None)
+    sim.advance(0)
+    assert esm.describe()["DestinationConfig"] == {"OnFailure": {}}
+    assert esm.settings.on_failure is None

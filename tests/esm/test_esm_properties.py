@@ -34,6 +34,8 @@ record_st = st.tuples(
     max_record_age=st.sampled_from([-1, 60]),
     duration=st.sampled_from([0.0, 0.05, 1.5]),
     window=st.sampled_from([0, 0, 2]),
+    reshard_at=st.one_of(st.none(), st.integers(min_value=0, max_value=24)),
+    reserved=st.sampled_from([None, None, 1]),
 )
 def test_order_at_least_once_one_fate_monotonic_checkpoints(
     shards: int,
@@ -45,6 +47,8 @@ def test_order_at_least_once_one_fate_monotonic_checkpoints(
     max_record_age: int,
     duration: float,
     window: int,
+    reshard_at: int | None,
+    reserved: int | None,
 ) -> None:
     if max_retry_attempts == -1 and max_record_age == -1:
         max_retry_attempts = 2  # otherwise a poison record stalls its shard for 24 h
@@ -68,7 +72,9 @@ def test_order_at_least_once_one_fate_monotonic_checkpoints(
 
     sim = kinesim.Simulator()
     stream = sim.kinesis.create_stream("s", shard_count=shards)
-    fn = sim.lambda_.create_function("f", handler, duration=duration, timeout=10)
+    fn = sim.lambda_.create_function(
+        "f", handler, duration=duration, timeout=10, reserved_concurrency=reserved
+    )
     queue = sim.sqs.create_queue("dlq")
     sim.advance(0)
     esm = sim.lambda_.create_event_source_mapping(
@@ -85,6 +91,11 @@ def test_order_at_least_once_one_fate_monotonic_checkpoints(
     )
     positions: dict[str, tuple[str, int]] = {}
     for i, (key, _, wait) in enumerate(records):
+        if i == reshard_at:
+            parent = stream.open_shards()[0]
+            middle = (parent.hash_key_start + parent.hash_key_end) // 2 + 1
+            stream.split_shard(parent.shard_id, str(middle))
+            sim.advance(0)
         result = stream.put_record(f"r{i}".encode(), f"key-{key}")
         positions[result.sequence_number] = (result.shard_id, i)
         if wait:
@@ -98,9 +109,23 @@ def test_order_at_least_once_one_fate_monotonic_checkpoints(
     sim.drain(timeout=3600)
     esm._check()
 
+    # Reads never go back: each shard's polls start at or after the previous one.
+    poll_starts: dict[str, list[int]] = defaultdict(list)
+    for event in sim.trace.of_kind("esm.poll"):
+        poll_starts[event.fields["shard"]].append(event.fields["start"])
+    for starts_of_shard in poll_starts.values():
+        assert starts_of_shard == sorted(starts_of_shard)
     # Exactly one final fate per record; nothing unresolved.
     assert sum(esm.ledger.fates().values()) == len(records)
     assert esm.ledger.unresolved() == []
+    # Parents before children: no child record reached the handler before its parent's last.
+    if reshard_at is not None:
+        order_seen = [r["eventID"].split(":")[0] for event in seen for r in event["Records"]]
+        for shard in stream.shards:
+            for parent_id in (shard.parent_shard_id, shard.adjacent_parent_shard_id):
+                if parent_id in order_seen and shard.shard_id in order_seen:
+                    last_parent = len(order_seen) - 1 - order_seen[::-1].index(parent_id)
+                    assert last_parent < order_seen.index(shard.shard_id)
     # Per shard, batches never start before an earlier batch, records ascend within a batch,
     # and first deliveries come in sequence order.
     starts: dict[str, list[int]] = defaultdict(list)

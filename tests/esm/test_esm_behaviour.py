@@ -255,3 +255,188 @@ def test_retention_trims_records_while_disabled_and_they_are_lost() -> None:
     sim.drain()
     assert handler.delivered() == ["c"]
     assert esm.ledger.fates() == {"expired": 2, "succeeded": 1}
+
+
+def test_reshard_under_a_mapping_loses_nothing_and_reads_parents_first() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler, shards=1, duration=0.5)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="LATEST", batch_size=5
+    )
+    sim.advance(1)
+    put(stream, [f"a{i}" for i in range(12)])  # the parent falls behind (0.5 s per batch)
+    stream.split_shard("shardId-000000000000", str(2**127))
+    sim.advance(0)
+    put(stream, [f"b{i}" for i in range(6)], key="k")
+    sim.drain()
+    delivered = handler.delivered()
+    assert sorted(delivered) == sorted([f"a{i}" for i in range(12)] + [f"b{i}" for i in range(6)])
+    # Every parent record was delivered before any child record.
+    last_parent = max(delivered.index(f"a{i}") for i in range(12))
+    first_child = min(delivered.index(f"b{i}") for i in range(6))
+    assert last_parent < first_child
+    assert esm.ledger.fates() == {"succeeded": 18}
+    assert esm.ledger.unresolved() == []
+    assert len(esm.pollers) == 3
+    esm._check()
+
+
+def test_trim_horizon_on_a_resharded_stream_starts_with_the_parents() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler, shards=2)
+    put(stream, [f"p{i}" for i in range(4)], key="x")
+    stream.merge_shards("shardId-000000000000", "shardId-000000000001")
+    sim.advance(0)
+    put(stream, ["child"], key="x")
+    esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="TRIM_HORIZON")
+    sim.drain()
+    assert handler.delivered() == [f"p{i}" for i in range(4)] + ["child"]
+    assert esm.ledger.fates() == {"succeeded": 5}
+
+
+def test_a_record_too_large_for_one_event_is_never_invoked_and_ages_out() -> None:
+    sim = kinesim.Simulator(limits=kinesim.Limits(kinesis_throughput=False))
+    stream = sim.kinesis.create_stream("big", shard_count=1, max_record_size_kib=8192)
+    handler = Recorder()
+    fn = sim.lambda_.create_function("f", handler)
+    queue = sim.sqs.create_queue("dlq")
+    sim.advance(0)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", max_record_age=60, on_failure=queue
+    )
+    stream.put_record(b"z" * (5 * 1024 * 1024), "k")  # base64 makes it 6.7 MiB of event
+    sim.advance(30)
+    stream.put_record(b"small", "k")  # stuck behind it, but young enough when it goes
+    sim.drain(timeout=600)
+    assert handler.delivered() == ["small"]
+    (body,) = queue.json_bodies()
+    assert body["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert esm.ledger.fates() == {"RecordAgeExceeded": 1, "succeeded": 1}
+
+
+def test_disable_while_in_flight_settles_the_batch_and_resumes_after() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler, duration=5.0, timeout=10)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", batch_size=2
+    )
+    put(stream, ["a", "b", "c"])
+    sim.advance(1)  # [a, b] in flight until 5 s
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(30)
+    assert handler.batches == [["a", "b"]]
+    assert esm.ledger.fates() == {"succeeded": 2}
+    esm._check()
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.drain()
+    assert handler.batches == [["a", "b"], ["c"]]
+    esm._check()
+
+
+def test_disable_while_retrying_drops_the_batch_and_redelivers_it_fresh() -> None:
+    handler = Recorder(fail_on={"bad"}, times=2)
+    sim, stream, fn = setup(handler)
+    esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="TRIM_HORIZON")
+    (seq,) = put(stream, ["bad"])
+    sim.advance(0.5)  # first invocation failed; the retry waits 1 s
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(60)
+    assert len(handler.events) == 1
+    assert esm.ledger.fates() == {}
+    esm._check()
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.drain()
+    assert [d.reason for d in esm.ledger.deliveries(seq)] == ["first", "first", "retry"]
+    assert esm.ledger.fates() == {"succeeded": 1}
+
+
+def test_a_read_throttled_by_another_consumer_waits_for_the_next_slot() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler)
+    sim.lambda_.create_event_source_mapping(fn, stream, starting_position="LATEST")
+    sim.advance(0.5)
+    put(stream, ["x"])
+    shard = stream.shard("shardId-000000000000")
+
+    def hog() -> None:
+        for _ in range(5):
+            shard.read(shard.trim_index, limit=1)
+
+    # The poller's next slot is at 1 s; another consumer spends the shard's 5 reads first.
+    sim.call_at_ms(sim.start_ms + 1000, hog, priority=-1)
+    sim.drain()
+    assert fn.invocations[0].start_ms - sim.start_ms == 2000
+    polls = sim.trace.of_kind("esm.poll")
+    assert [p.fields["throttled"] for p in polls[-2:]] == [True, False]
+
+
+def test_reenabled_while_the_old_batch_is_still_in_flight() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler, duration=5.0, timeout=10)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", batch_size=2
+    )
+    put(stream, ["a", "b", "c"])
+    sim.advance(1)
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(1)
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.advance(1)  # enabled again; [a, b] still in flight until 5 s
+    esm._check()
+    sim.drain()
+    assert handler.batches == [["a", "b"], ["c"]]
+    assert esm.ledger.fates() == {"succeeded": 3}
+    # Reads never go back before the checkpoint (no re-reading of settled records).
+    starts = [e.fields["start"] for e in sim.trace.of_kind("esm.poll")]
+    assert starts == [0, 2, 3]
+    esm._check()
+
+
+def test_one_function_reads_two_streams() -> None:
+    handler = Recorder()
+    sim, stream, fn = setup(handler)
+    other = sim.kinesis.create_stream("t", shard_count=1)
+    sim.advance(0)
+    for source in (stream, other):
+        sim.lambda_.create_event_source_mapping(fn, source, starting_position="TRIM_HORIZON")
+    put(stream, ["from-s"])
+    put(other, ["from-t"])
+    sim.drain()
+    assert sorted(handler.delivered()) == ["from-s", "from-t"]
+    sources = {e["Records"][0]["eventSourceARN"] for e in handler.events}
+    assert sources == {stream.arn, other.arn}
+
+
+def test_bisect_with_partial_report_splits_at_the_returned_record() -> None:
+    def respond(event: dict[str, Any]) -> Any:
+        bad = [
+            {"itemIdentifier": r["kinesis"]["sequenceNumber"]}
+            for r, value in zip(event["Records"], datas(event), strict=True)
+            if value == "r6"
+        ]
+        return {"batchItemFailures": bad}
+
+    handler = Recorder(respond=respond)
+    sim, stream, fn = setup(handler)
+    queue = sim.sqs.create_queue("dlq")
+    esm = sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        batch_size=10,
+        bisect_on_error=True,
+        report_batch_item_failures=True,
+        max_retry_attempts=1,
+        on_failure=queue,
+    )
+    seqs = put(stream, [f"r{i}" for i in range(10)])
+    sim.drain()
+    assert handler.batches[0] == [f"r{i}" for i in range(10)]
+    # Split at r6: r0-r5 succeeded; the rest is retried as its own range from r6.
+    assert handler.batches[1][0] == "r6"
+    assert esm.ledger.fate(seqs[5]).kind == "succeeded"  # type: ignore[union-attr]
+    assert esm.ledger.fate(seqs[6]).kind == "RetryAttemptsExhausted"  # type: ignore[union-attr]
+    assert esm.ledger.fates() == {"succeeded": 9, "RetryAttemptsExhausted": 1}
+    (body,) = queue.json_bodies()
+    assert body["KinesisBatchInfo"]["startSequenceNumber"] == seqs[6]
+    assert body["KinesisBatchInfo"]["batchSize"] == 1
