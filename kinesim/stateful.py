@@ -53,7 +53,9 @@ __all__ = ["FAULTS", "KinesimMachine"]
 
 #: The faults the machine can inject; a subclass picks some with ``faults = (...)``.
 FAULTS = ("poison", "failure", "timeout", "throttle", "concurrency", "disable", "reshard")
-_DEFAULT_FAULTS = ("poison", "failure", "timeout", "throttle", "concurrency", "disable")
+# Reshards are opt-in for now: the mapping can start a grandchild shard before an ancestor is
+# done (reported to the mapping's owners), which the order check would blame on the handler.
+_DEFAULT_FAULTS = tuple(fault for fault in FAULTS if fault != "reshard")
 
 _MAPPING_DEFAULTS: dict[str, Any] = {
     "starting_position": "TRIM_HORIZON",
@@ -234,7 +236,7 @@ class KinesimMachine(RuleBasedStateMachine):
 
     @invariant()
     def records_of_a_key_arrive_in_order(self) -> None:
-        invariants.check_order_per_key(self.seen)
+        invariants.check_order_per_key(self.seen, self.records)
 
     @invariant()
     def models_are_consistent(self) -> None:
