@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
+    KinesimError,
     RequestTooLargeException,
     ResourceNotFoundException,
     TooManyRequestsException,
@@ -43,6 +44,7 @@ class Group:
 
     __slots__ = (
         "arrivals",
+        "delivered",
         "hi",
         "invocations",
         "last_function_error",
@@ -77,6 +79,9 @@ class Group:
         self.pending: list[tuple[int, int]] = []  # later ranges (bisect second halves)
         self.last_request_id = ""
         self.last_function_error: str | None = None
+        # Whether the records went to the handler: it may have changed them (it gets the
+        # objects, not a JSON copy), so later deliveries and S3 payloads rebuild them.
+        self.delivered = False
 
 
 class Lane:
@@ -157,9 +162,10 @@ class Lane:
             return
         lo, hi = group.lo, group.hi
         size = envelope_size(hi - lo, sum(group.sizes[lo:hi]))
+        records = self._records(lo, hi)
         try:
             invocation = mapping.function.start_invocation(
-                {"Records": group.records[lo:hi]}, self._on_complete, payload_size=size
+                {"Records": records}, self._on_complete, payload_size=size
             )
         except (
             TooManyRequestsException,
@@ -177,6 +183,7 @@ class Lane:
             self._timer = sim.call_later_ms(delay_ms, self._invoke)
             return
         self.throttle_streak = 0
+        group.delivered = True
         self.in_flight = invocation
         self._outstanding += 1
         group.invocations += 1
@@ -326,6 +333,18 @@ class Lane:
         self.stall_reason = ""
         self.poller._lane_abandoned(self)
 
+    def _records(self, lo: int, hi: int) -> list[dict[str, Any]]:
+        """The event records of ``[lo, hi)``: as built, or rebuilt from the shard once the
+        handler has had them (AWS hands every invocation a fresh copy)."""
+        group = self.group
+        assert group is not None
+        if not group.delivered:
+            return group.records[lo:hi]
+        try:
+            return self.poller._rebuild(group.start + lo, hi - lo)
+        except KinesimError:  # trimmed during the last invocation: the copies we hold
+            return group.records[lo:hi]
+
     # -- settling -----------------------------------------------------------------------------
 
     def _settle(self, lo: int, hi: int, kind: str) -> None:
@@ -345,7 +364,7 @@ class Lane:
             invoke_count=group.invocations if with_response else group.invocations + 1,
             function_error=group.last_function_error,
             with_response=with_response,
-            records=group.records[lo:hi],
+            records=self._records(lo, hi),
             seqs=(group.seqs[lo], group.seqs[hi - 1]),
             arrivals=(group.arrivals[lo], group.arrivals[hi - 1]),
         )

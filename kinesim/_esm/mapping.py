@@ -123,12 +123,16 @@ class EventSourceMapping:
             self.settings = self._pending_settings
             self.destination = self._pending_destination
             self._pending_settings = None
+        was_polling = self.polling  # Updating keeps polling: nothing to restart
         self.state = target
         self.sim.trace.emit("esm.state", uuid=self.uuid, state=target)
-        if target == "Enabled":
+        if target == "Enabled" and not was_polling:
             self._start_pollers()
 
     def _begin(self, state: str, target: str) -> None:
+        if self._transition is not None:  # e.g. deleted while still Enabling
+            self._transition.cancel()
+            self._transition = None
         self.state = state
         self.state_transition_reason = "User action"
         self.last_modified_ms = self.sim.now_ms

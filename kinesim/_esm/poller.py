@@ -203,6 +203,11 @@ class ShardPoller:
             )
         return Group(self.position, records, sizes, seqs, arrivals)
 
+    def _rebuild(self, start: int, count: int) -> list[dict[str, Any]]:
+        """Fresh event records for ``[start, start + count)`` (no size cut: they fitted)."""
+        self._builder.role_arn = self.mapping.function.role
+        return self._builder.build(self.shard, start, count, 1 << 62)[0]
+
     # -- what the lanes report ----------------------------------------------------------------
 
     def _lost(self, start: int, end: int) -> None:
