@@ -37,6 +37,7 @@ import contextlib
 import inspect
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -201,7 +202,14 @@ class KinesimMachine(RuleBasedStateMachine):
     def check_idempotent(self, actual: Any, expected: Callable[[list[SeenRecord]], Any]) -> None:
         """Your side effect ``actual`` equals ``expected(records)`` over the distinct records your
         handler was given (see :func:`kinesim.invariants.check_idempotent`)."""
-        invariants.check_idempotent(actual, self.seen, expected=expected)
+        try:
+            invariants.check_idempotent(actual, self.seen, expected=expected)
+        except InvariantViolation:
+            # Say why each delivery happened (first, retry, bisect...), as the ledger knows it.
+            reasons = {d.request_id: d.reason for d in invariants.deliveries(self.mapping)}
+            seen = [replace(d, reason=reasons.get(d.request_id, "")) for d in self.seen]
+            invariants.check_idempotent(actual, seen, expected=expected)
+            raise
 
     def quiesce(self) -> None:
         """Lift throttles, enable the mapping and drain; then check no record was lost silently
