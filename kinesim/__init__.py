@@ -28,6 +28,16 @@ from kinesim._errors import (
     TraceFormatError,
     ValidationException,
 )
+from kinesim._kinesis import (
+    GetRecordsResult,
+    PutRecordResult,
+    PutRecordsResult,
+    PutRecordsResultEntry,
+    Record,
+    Shard,
+    ShardRead,
+    Stream,
+)
 from kinesim._observe.metrics import Metrics, Series
 from kinesim._observe.trace import Trace, TraceEvent
 from kinesim._simulator import Simulator
@@ -39,6 +49,7 @@ __all__ = [
     "AccessDeniedException",
     "ExpiredIteratorException",
     "ExpiredNextTokenException",
+    "GetRecordsResult",
     "Handle",
     "InvalidArgumentException",
     "InvalidParameterValueException",
@@ -49,13 +60,20 @@ __all__ = [
     "Limits",
     "Metrics",
     "ProvisionedThroughputExceededException",
+    "PutRecordResult",
+    "PutRecordsResult",
+    "PutRecordsResultEntry",
+    "Record",
     "RequestTooLargeException",
     "ResourceConflictException",
     "ResourceInUseException",
     "ResourceNotFoundException",
     "Series",
     "ServiceException",
+    "Shard",
+    "ShardRead",
     "Simulator",
+    "Stream",
     "Timings",
     "TooManyRequestsException",
     "Trace",

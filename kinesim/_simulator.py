@@ -13,6 +13,7 @@ from datetime import datetime
 from kinesim._config import Limits, Timings
 from kinesim._core.scheduler import DEFAULT_START, Scheduler
 from kinesim._errors import KinesimTypeError, KinesimValueError
+from kinesim._kinesis.service import KinesisService
 from kinesim._observe.metrics import Metrics
 from kinesim._observe.trace import Trace
 
@@ -59,6 +60,7 @@ class Simulator(Scheduler):
         else:
             self.trace = Trace(clock=self, kinds=trace, seed=seed, start_ms=self.start_ms)
         self.metrics = Metrics(self)
+        self.kinesis = KinesisService(self)
 
     def __repr__(self) -> str:
         return f"<kinesim.Simulator seed={self.seed} now={self.datetime.isoformat()}>"

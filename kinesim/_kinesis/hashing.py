@@ -1,0 +1,41 @@
+"""The 128-bit hash key space: partition-key hashing, explicit hash keys and even ranges.
+
+Kinesis maps a partition key to ``int.from_bytes(md5(key.encode("utf-8")).digest(), "big")`` (the
+KCL's ``effectiveHashKey``) and routes the record to the open shard whose inclusive range holds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+__all__ = ["MAX_HASH_KEY", "even_ranges", "hash_key_of", "is_hash_key"]
+
+#: The largest hash key, 2**128 - 1.
+MAX_HASH_KEY = (1 << 128) - 1
+
+HASH_KEY_PATTERN = r"0|([1-9]\d{0,38})"
+_HASH_KEY = re.compile(HASH_KEY_PATTERN)
+
+
+def hash_key_of(partition_key: str) -> int:
+    """The hash key of ``partition_key``: MD5 of its UTF-8 bytes as an unsigned big-endian int."""
+    return int.from_bytes(hashlib.md5(partition_key.encode("utf-8")).digest(), "big")
+
+
+def is_hash_key(text: str) -> bool:
+    """Whether ``text`` matches AWS's ``HashKey`` pattern (decimal, <= 39 digits)."""
+    return _HASH_KEY.fullmatch(text) is not None
+
+
+def even_ranges(count: int, start: int = 0, end: int = MAX_HASH_KEY) -> list[tuple[int, int]]:
+    """Split the inclusive range ``[start, end]`` into ``count`` contiguous inclusive ranges.
+
+    Range ``i`` starts at ``start + i * (size // count)`` and the last one ends at ``end``: for the
+    whole key space this is how AWS lays out a new stream's shards (3 shards: the second starts at
+    113427455640312821154458202477256070485).
+    """
+    step = (end - start + 1) // count
+    starts = [start + i * step for i in range(count)]
+    ends = [*(s - 1 for s in starts[1:]), end]
+    return list(zip(starts, ends, strict=True))
