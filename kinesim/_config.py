@@ -33,6 +33,11 @@ class Timings:
     consumer_deregister_s: float = 0.0
     #: Event source mapping transitions (Creating -> Enabled, Disabling -> Disabled, ...).
     mapping_transition_s: float = 0.0
+    #: How long an idle Lambda execution environment stays warm before it is reclaimed. Not a
+    #: control-plane delay and not instant by default: AWS documents no value; 600 s is the fixed
+    #: 10-minute idle lifetime measured by mikhail.io ("AWS Lambda Cold Starts After 10 Minutes",
+    #: 2019). See docs/fidelity/lambda.md.
+    lambda_keep_alive_s: float = 600.0
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -65,6 +70,15 @@ class Limits:
     kinesis_throughput: bool = True
     #: Lambda's account-wide concurrent executions quota (AWS default 1,000 per Region).
     account_concurrency: int = 1000
+    #: Concurrency that reserved concurrency must leave unreserved (AWS: 100; accounts whose
+    #: quota is below it must leave the whole quota, so the floor is min(this, account quota)).
+    lambda_unreserved_minimum: int = 100
+    #: Lambda's per-function scaling rate: at most this many new execution environments per
+    #: ``lambda_scaling_window_s``, refilled continuously, never accumulated beyond it (AWS:
+    #: 1,000 per 10 s per function since Nov 2023).
+    lambda_scaling_rate: int = 1000
+    #: The window of ``lambda_scaling_rate``, in seconds.
+    lambda_scaling_window_s: float = 10.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.kinesis_throughput, bool):
@@ -78,4 +92,13 @@ class Limits:
         ):
             raise KinesimValueError(
                 f"Limits.account_concurrency must be an int >= 1, got {self.account_concurrency!r}"
+            )
+        for name, low in (("lambda_unreserved_minimum", 0), ("lambda_scaling_rate", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise KinesimValueError(f"Limits.{name} must be an int >= {low}, got {value!r}")
+        window = self.lambda_scaling_window_s
+        if isinstance(window, bool) or not isinstance(window, (int, float)) or not 0 < window < 1e9:
+            raise KinesimValueError(
+                f"Limits.lambda_scaling_window_s must be seconds > 0, got {window!r}"
             )

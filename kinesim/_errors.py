@@ -17,15 +17,25 @@ from typing import Any, ClassVar
 __all__ = [
     "AWSError",
     "AccessDeniedException",
+    "BucketAlreadyOwnedByYou",
     "ExpiredIteratorException",
     "ExpiredNextTokenException",
     "InvalidArgumentException",
+    "InvalidBucketName",
+    "InvalidParameterException",
+    "InvalidParameterValue",
     "InvalidParameterValueException",
     "KinesimError",
     "KinesimTypeError",
     "KinesimValueError",
     "LimitExceededException",
+    "MissingParameter",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NotFoundException",
     "ProvisionedThroughputExceededException",
+    "QueueDoesNotExist",
+    "ReceiptHandleIsInvalid",
     "RequestTooLargeException",
     "ResourceConflictException",
     "ResourceInUseException",
@@ -70,9 +80,11 @@ class AWSError(KinesimError):
         self.http_status = self.default_status if http_status is None else http_status
         self.extra = extra
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, code: str | None = None, **kwargs: Any) -> None:
+        # Most AWS codes are the class name; a few services' codes differ from the name boto3
+        # gives the exception class (SNS's InvalidParameterException has code InvalidParameter).
         super().__init_subclass__(**kwargs)
-        cls.code = cls.__name__
+        cls.code = cls.__name__ if code is None else code
 
     @property
     def response(self) -> dict[str, Any]:
@@ -145,3 +157,52 @@ class TooManyRequestsException(AWSError):
 
 class ValidationException(AWSError):
     default_status = 400
+
+
+# -- SQS, SNS and S3 (the destinations) -------------------------------------------------------
+
+
+class InvalidParameterValue(AWSError):
+    """SQS's code for a bad parameter, e.g. a message over the queue's MaximumMessageSize."""
+
+    default_status = 400
+
+
+class MissingParameter(AWSError):
+    default_status = 400
+
+
+class QueueDoesNotExist(AWSError):
+    default_status = 400
+
+
+class ReceiptHandleIsInvalid(AWSError):
+    default_status = 400
+
+
+class InvalidParameterException(AWSError, code="InvalidParameter"):
+    """SNS's code for a bad parameter, e.g. a message over 256 KB."""
+
+    default_status = 400
+
+
+class NotFoundException(AWSError, code="NotFound"):
+    """SNS's code for a topic that does not exist."""
+
+    default_status = 404
+
+
+class InvalidBucketName(AWSError):
+    default_status = 400
+
+
+class NoSuchBucket(AWSError):
+    default_status = 404
+
+
+class NoSuchKey(AWSError):
+    default_status = 404
+
+
+class BucketAlreadyOwnedByYou(AWSError):
+    default_status = 409

@@ -12,8 +12,10 @@ from datetime import datetime
 
 from kinesim._config import Limits, Timings
 from kinesim._core.scheduler import DEFAULT_START, Scheduler
+from kinesim._destinations import S3Service, SNSService, SQSService
 from kinesim._errors import KinesimTypeError, KinesimValueError
 from kinesim._kinesis.service import KinesisService
+from kinesim._lambda.service import LambdaService
 from kinesim._observe.metrics import Metrics
 from kinesim._observe.trace import Trace
 
@@ -61,6 +63,10 @@ class Simulator(Scheduler):
             self.trace = Trace(clock=self, kinds=trace, seed=seed, start_ms=self.start_ms)
         self.metrics = Metrics(self)
         self.kinesis = KinesisService(self)
+        self.sqs = SQSService(self)
+        self.sns = SNSService(self)
+        self.s3 = S3Service(self)
+        self.lambda_ = LambdaService(self)
 
     def __repr__(self) -> str:
         return f"<kinesim.Simulator seed={self.seed} now={self.datetime.isoformat()}>"
