@@ -26,6 +26,7 @@ from kinesim._errors import (
     MissingParameter,
     NoSuchBucket,
     NoSuchKey,
+    NotDrained,
     NotFoundException,
     ProvisionedThroughputExceededException,
     QueueDoesNotExist,
@@ -39,6 +40,7 @@ from kinesim._errors import (
     TraceFormatError,
     ValidationException,
 )
+from kinesim._esm import EventSourceMapping, ExponentialBackoff
 from kinesim._kinesis import (
     GetRecordsResult,
     PutRecordResult,
@@ -61,6 +63,7 @@ from kinesim._lambda import (
     Uniform,
     spend,
 )
+from kinesim._observe.ledger import Ledger
 from kinesim._observe.metrics import Metrics, Series
 from kinesim._observe.trace import Trace, TraceEvent
 from kinesim._simulator import Simulator
@@ -75,8 +78,10 @@ __all__ = [
     "Constant",
     "DurationModel",
     "Empirical",
+    "EventSourceMapping",
     "ExpiredIteratorException",
     "ExpiredNextTokenException",
+    "ExponentialBackoff",
     "Function",
     "GetRecordsResult",
     "Handle",
@@ -90,6 +95,7 @@ __all__ = [
     "KinesimTypeError",
     "KinesimValueError",
     "LambdaContext",
+    "Ledger",
     "LimitExceededException",
     "Limits",
     "LogNormal",
@@ -98,6 +104,7 @@ __all__ = [
     "MissingParameter",
     "NoSuchBucket",
     "NoSuchKey",
+    "NotDrained",
     "NotFoundException",
     "NotInInvocationError",
     "ProvisionedThroughputExceededException",

@@ -12,6 +12,7 @@ Two families, both under :class:`KinesimError`:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MissingParameter",
     "NoSuchBucket",
     "NoSuchKey",
+    "NotDrained",
     "NotFoundException",
     "ProvisionedThroughputExceededException",
     "QueueDoesNotExist",
@@ -57,6 +59,15 @@ class KinesimValueError(KinesimError, ValueError):
 
 class KinesimTypeError(KinesimError, TypeError):
     """A kinesim API was given a value of the wrong type; the message says what it takes."""
+
+
+class NotDrained(KinesimError):
+    """``sim.drain()`` ran out of time: the message names the stuck shards, their records, since
+    when and why; ``stuck`` holds the mappings that were not caught up."""
+
+    def __init__(self, message: str, *, stuck: Sequence[object] = ()) -> None:
+        super().__init__(message)
+        self.stuck = list(stuck)
 
 
 class TraceFormatError(KinesimError, ValueError):

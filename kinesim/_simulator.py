@@ -14,6 +14,7 @@ from kinesim._config import Limits, Timings
 from kinesim._core.scheduler import DEFAULT_START, Scheduler
 from kinesim._destinations import S3Service, SNSService, SQSService
 from kinesim._errors import KinesimTypeError, KinesimValueError
+from kinesim._esm.service import MappingService
 from kinesim._kinesis.service import KinesisService
 from kinesim._lambda.service import LambdaService
 from kinesim._observe.metrics import Metrics
@@ -62,11 +63,18 @@ class Simulator(Scheduler):
         else:
             self.trace = Trace(clock=self, kinds=trace, seed=seed, start_ms=self.start_ms)
         self.metrics = Metrics(self)
-        self.kinesis = KinesisService(self)
         self.sqs = SQSService(self)
         self.sns = SNSService(self)
         self.s3 = S3Service(self)
         self.lambda_ = LambdaService(self)
+        self.kinesis = KinesisService(self)
+        self._mappings = MappingService(self)
+
+    def drain(self, timeout: float = 3600.0) -> float:
+        """Advance until every enabled event source mapping is caught up and nothing is in
+        flight; returns the virtual seconds that took. Raises :class:`kinesim.NotDrained`, naming
+        the stuck shards, their records, since when and why, if ``timeout`` seconds pass first."""
+        return self._mappings.drain(timeout)
 
     def __repr__(self) -> str:
         return f"<kinesim.Simulator seed={self.seed} now={self.datetime.isoformat()}>"

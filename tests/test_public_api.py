@@ -68,6 +68,10 @@ PUBLIC = {
     "Shard",
     "ShardRead",
     "Stream",
+    "EventSourceMapping",
+    "ExponentialBackoff",
+    "Ledger",
+    "NotDrained",
 }
 
 

@@ -23,6 +23,7 @@ from kinesim._errors import (
     TooManyRequestsException,
     ValidationException,
 )
+from kinesim._esm.service import EventSourceMappingMethods
 from kinesim._lambda.durations import as_duration_model
 from kinesim._lambda.function import NS, Function, Invocation
 
@@ -112,7 +113,7 @@ def resolve_handler(
     )
 
 
-class LambdaService:
+class LambdaService(EventSourceMappingMethods):
     """The Lambda service of one simulated account and Region (``sim.lambda_``)."""
 
     def __init__(self, sim: Simulator) -> None:

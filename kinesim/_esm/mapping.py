@@ -1,0 +1,350 @@
+"""The event source mapping object: its settings, states, pollers, ledger and AWS description.
+
+States (ground truth §2.3, B2): ``Creating`` -> ``Enabled`` (or ``Disabled`` when created with
+``enabled=False``); an update goes through ``Updating`` (``Enabling`` / ``Disabling`` when it
+changes ``enabled``) and a delete through ``Deleting``. Each transition takes
+``sim.timings.mapping_transition_s`` (0 by default: it completes at the same virtual instant,
+after the call returns, so the call's response still shows the transitional state as AWS's does).
+Updated settings apply when the transition completes ("Updated settings are applied
+asynchronously and aren't reflected in the output until the process completes" [B2]).
+
+The pollers run in ``Enabled`` and ``Updating``; ``Disabling`` stops them at once (an invocation
+in flight completes and is settled); ``Enabling`` -> ``Enabled`` resumes from the checkpoint.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from kinesim._errors import AWSError, KinesimError
+from kinesim._esm import destinations
+from kinesim._esm.config import MappingSettings
+from kinesim._esm.poller import ShardPoller
+from kinesim._esm.retry import ExponentialBackoff
+from kinesim._observe.ledger import Ledger
+
+if TYPE_CHECKING:
+    from kinesim._destinations import Destination
+    from kinesim._esm.service import MappingService
+    from kinesim._kinesis.shard import Shard
+    from kinesim._kinesis.stream import Stream
+    from kinesim._lambda.function import Function
+    from kinesim._simulator import Simulator
+
+__all__ = ["EventSourceMapping"]
+
+NS = "AWS/Lambda"
+
+#: States in which the pollers read and invoke.
+_POLLING = frozenset({"Enabled", "Updating"})
+
+
+class EventSourceMapping:
+    """A Lambda event source mapping reading a Kinesis stream (``sim.lambda_`` creates them).
+
+    ``ledger`` tells what became of every record; :meth:`describe` answers like
+    ``GetEventSourceMapping``.
+    """
+
+    def __init__(
+        self,
+        service: MappingService,
+        *,
+        uuid: str,
+        function: Function,
+        stream: Stream,
+        starting_position: str,
+        starting_position_timestamp: float | None,
+        settings: MappingSettings,
+        destination: Destination | None,
+        enabled: bool,
+        backoff: ExponentialBackoff,
+    ) -> None:
+        sim = service.sim
+        self.sim: Simulator = sim
+        self._service = service
+        self.uuid = uuid
+        self.arn = f"arn:aws:lambda:{sim.region}:{sim.account_id}:event-source-mapping:{uuid}"
+        self.function = function
+        self.stream = stream
+        self.starting_position = starting_position
+        self.starting_position_timestamp = starting_position_timestamp
+        self.settings = settings
+        self.destination = destination
+        self.enabled = enabled
+        self.backoff = backoff
+        self.rng = sim.random(f"esm.backoff:{uuid}")
+        self._key_rng = sim.random(f"esm.s3-key:{uuid}")
+        self._request_rng = sim.random(f"esm.request-id:{uuid}")
+        self.state = "Creating"
+        self.state_transition_reason = "User action"
+        self.last_processing_result = "No records processed"
+        self.last_modified_ms = sim.now_ms
+        self.ledger = Ledger()
+        self.pollers: dict[str, ShardPoller] = {}
+        self.destination_delivery_failures = 0
+        self.records_expired = 0
+        self._pending_settings: MappingSettings | None = None
+        self._pending_destination: Destination | None = None
+        self._transition: Any = None
+        dims = {"FunctionName": function.name}
+        self._iterator_age = sim.metrics.handle(NS, "IteratorAge", dims, "Milliseconds")
+        self._delivery_failures = sim.metrics.handle(
+            NS, "DestinationDeliveryFailures", dims, "Count"
+        )
+        self._expired = sim.metrics.handle(
+            "kinesim/EventSourceMapping", "RecordsExpired", {"UUID": uuid}, "Count"
+        )
+        self._throttles = sim.metrics.handle(
+            "kinesim/EventSourceMapping", "InvokeThrottles", {"UUID": uuid}, "Count"
+        )
+        self._schedule_transition("Enabled" if enabled else "Disabled")
+
+    # -- states -------------------------------------------------------------------------------
+
+    @property
+    def polling(self) -> bool:
+        """Whether the pollers read and invoke in the current state."""
+        return self.state in _POLLING
+
+    def _schedule_transition(self, target: str) -> None:
+        delay_ms = round(self.sim.timings.mapping_transition_s * 1000)
+        self._transition = self.sim.call_later_ms(delay_ms, self._complete_transition, target)
+
+    def _complete_transition(self, target: str) -> None:
+        self._transition = None
+        if target == "Deleted":
+            self._stop_pollers()
+            self.state = "Deleted"
+            self._service._forget(self)
+            return
+        if self._pending_settings is not None:
+            self.settings = self._pending_settings
+            self.destination = self._pending_destination
+            self._pending_settings = None
+        self.state = target
+        self.sim.trace.emit("esm.state", uuid=self.uuid, state=target)
+        if target == "Enabled":
+            self._start_pollers()
+
+    def _begin(self, state: str, target: str) -> None:
+        self.state = state
+        self.state_transition_reason = "User action"
+        self.last_modified_ms = self.sim.now_ms
+        self.sim.trace.emit("esm.state", uuid=self.uuid, state=state)
+        if state in ("Disabling", "Deleting"):
+            self._stop_pollers()
+        self._schedule_transition(target)
+
+    def _start_pollers(self) -> None:
+        if not self.pollers:
+            for shard in self.stream.shards:
+                self.pollers[shard.shard_id] = ShardPoller(self, shard, self._start_position(shard))
+        for poller in self.pollers.values():
+            if not poller.finished:
+                poller.start()
+
+    def _start_position(self, shard: Shard) -> int:
+        if self.starting_position == "TRIM_HORIZON":
+            return shard.trim_index
+        if self.starting_position == "AT_TIMESTAMP":
+            assert self.starting_position_timestamp is not None
+            return shard.position_at_timestamp(round(self.starting_position_timestamp * 1000))
+        return shard.end_index  # LATEST: when the pollers first start
+
+    def _stop_pollers(self) -> None:
+        for poller in self.pollers.values():
+            poller.stop()
+
+    def _shard_finished(self, poller: ShardPoller) -> None:
+        self.sim.trace.emit("esm.shard_end", uuid=self.uuid, shard=poller.shard.shard_id)
+
+    # -- settling helpers the pollers call ----------------------------------------------------
+
+    def _lose(self, poller: ShardPoller, start: int, end: int) -> None:
+        """Records ``[start, end)`` were trimmed by retention before they were settled."""
+        if end <= start:
+            return
+        now_ms = self.sim.now_ms
+        self.ledger.settle(poller.shard.shard_id, start, end, "expired", now_ms)
+        self.records_expired += end - start
+        self._expired.add(now_ms, end - start)
+        self.sim.trace.emit(
+            "esm.discard",
+            uuid=self.uuid,
+            shard=poller.shard.shard_id,
+            condition="expired",
+            start=start,
+            count=end - start,
+        )
+
+    def _throttled(self, poller: ShardPoller, exc: AWSError) -> None:
+        self._throttles.add(self.sim.now_ms, 1)
+        self.last_processing_result = "PROBLEM: Function call failed"
+
+    def _send_failure(
+        self,
+        poller: ShardPoller,
+        *,
+        condition: str,
+        request_id: str,
+        invoke_count: int,
+        function_error: str | None,
+        with_response: bool,
+        records: list[dict[str, Any]],
+        seqs: tuple[str, str],
+        arrivals: tuple[int, int],
+    ) -> None:
+        sim = self.sim
+        now_ms = sim.now_ms
+        record = destinations.failure_record(
+            request_id=request_id or destinations.uuid_from(self._request_rng),
+            function_arn=self.function.arn,
+            condition=condition,
+            invoke_count=invoke_count,
+            function_error=function_error,
+            with_response=with_response,
+            now_ms=now_ms,
+            shard_id=poller.shard.shard_id,
+            first_sequence_number=seqs[0],
+            last_sequence_number=seqs[1],
+            first_arrival_ms=arrivals[0],
+            last_arrival_ms=arrivals[1],
+            batch_size=len(records),
+            stream_arn=self.stream.arn,
+        )
+        delivered: bool | None = None
+        target = self.destination
+        if target is not None:
+            delivered = True
+            try:
+                if target.arn.startswith("arn:aws:s3:::"):
+                    record["payload"] = {"Records": records}
+                    key = destinations.s3_key(
+                        self.uuid,
+                        poller.shard.shard_id,
+                        now_ms,
+                        destinations.uuid_from(self._key_rng),
+                    )
+                    target.put_object(key, destinations.dumps(record))  # type: ignore[union-attr]
+                elif target.arn.startswith("arn:aws:sns:"):
+                    target.publish(destinations.dumps(record))  # type: ignore[union-attr]
+                else:
+                    target.send_message(destinations.dumps(record))  # type: ignore[union-attr]
+            except KinesimError:
+                # Over-size payloads are dropped by Lambda [B6]; any refusal is a delivery
+                # failure, counted, never raised into the simulation.
+                delivered = False
+                self.destination_delivery_failures += 1
+                self._delivery_failures.add(now_ms, 1)
+        if sim.trace.wants("esm.discard"):
+            sim.trace.emit(
+                "esm.discard",
+                uuid=self.uuid,
+                shard=poller.shard.shard_id,
+                condition=condition,
+                first=seqs[0],
+                count=len(records),
+                approximate_invoke_count=invoke_count,
+                destination=None if target is None else target.arn,
+                delivered=delivered,
+            )
+
+    # -- the AWS view -------------------------------------------------------------------------
+
+    def describe(self) -> dict[str, Any]:
+        """The mapping as ``GetEventSourceMapping`` returns it (Kinesis fields only)."""
+        settings = self.settings
+        on_failure: dict[str, Any] = {}
+        if self.destination is not None:
+            on_failure["Destination"] = self.destination.arn
+        out: dict[str, Any] = {
+            "BatchSize": settings.batch_size,
+            "BisectBatchOnFunctionError": settings.bisect_on_error,
+            "DestinationConfig": {"OnFailure": on_failure},
+            "EventSourceArn": self.stream.arn,
+            "EventSourceMappingArn": self.arn,
+        }
+        if settings.filters:
+            out["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in settings.filters]}
+        out.update(
+            {
+                "FunctionArn": self.function.arn,
+                "FunctionResponseTypes": (
+                    ["ReportBatchItemFailures"] if settings.report_batch_item_failures else []
+                ),
+                "LastModified": _datetime(self.last_modified_ms),
+                "LastProcessingResult": self.last_processing_result,
+                "MaximumBatchingWindowInSeconds": settings.batching_window,
+                "MaximumRecordAgeInSeconds": settings.max_record_age,
+                "MaximumRetryAttempts": settings.max_retry_attempts,
+                "ParallelizationFactor": settings.parallelization_factor,
+                "StartingPosition": self.starting_position,
+            }
+        )
+        if self.starting_position_timestamp is not None:
+            out["StartingPositionTimestamp"] = _datetime(
+                round(self.starting_position_timestamp * 1000)
+            )
+        out.update(
+            {
+                "State": self.state,
+                "StateTransitionReason": self.state_transition_reason,
+                "TumblingWindowInSeconds": settings.tumbling_window,
+                "UUID": self.uuid,
+            }
+        )
+        return out
+
+    # -- status -------------------------------------------------------------------------------
+
+    @property
+    def caught_up(self) -> bool:
+        """Enabled, with every shard's records settled and nothing in flight or waiting."""
+        return self.state == "Enabled" and all(p.caught_up for p in self.pollers.values())
+
+    def stuck(self) -> list[str]:
+        """What keeps this mapping from being caught up, one line per shard."""
+        if self.state != "Enabled":
+            return [f"mapping {self.uuid} is {self.state}"]
+        return [
+            f"mapping {self.uuid} {p.describe_stuck()}"
+            for p in self.pollers.values()
+            if not p.caught_up
+        ]
+
+    def checkpoints(self) -> dict[str, int]:
+        """Per shard, the position of the first record not yet settled."""
+        return {shard_id: p.position for shard_id, p in self.pollers.items()}
+
+    def _check(self) -> None:
+        """Invariants: checkpoints never move backwards, at most one batch in flight per shard,
+        and the ledger's ranges and counts add up."""
+        previous = getattr(self, "_checked_checkpoints", {})
+        for shard_id, poller in self.pollers.items():
+            assert poller.position >= previous.get(shard_id, 0), (
+                f"{shard_id}: checkpoint moved backwards"
+            )
+            poller._check()
+        self._checked_checkpoints = self.checkpoints()
+        in_flight = [p for p in self.pollers.values() if p.in_flight is not None]
+        assert all(p.group is not None for p in in_flight), "an invocation without a batch"
+        self.ledger._check()
+        settled = sum(self.ledger.fates().values())
+        scope = sum(
+            p.position - self.ledger._books[sid].scope_start for sid, p in self.pollers.items()
+        )
+        assert settled == scope, f"ledger settled {settled} records, checkpoints cover {scope}"
+
+    def __repr__(self) -> str:
+        return (
+            f"<EventSourceMapping {self.uuid} {self.function.name} <- {self.stream.name} "
+            f"{self.state}>"
+        )
+
+
+def _datetime(epoch_ms: int) -> datetime:
+    return datetime.fromtimestamp(epoch_ms // 1000, timezone.utc).replace(
+        microsecond=(epoch_ms % 1000) * 1000
+    )

@@ -1,0 +1,341 @@
+"""The registry of event source mappings: create / get / list / update / delete, and drain.
+
+``sim.lambda_`` exposes these operations through :class:`EventSourceMappingMethods` (a mixin of
+the Lambda service); the registry itself lives on the simulator (``sim._mappings``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kinesim._errors import (
+    InvalidParameterValueException,
+    KinesimError,
+    KinesimTypeError,
+    KinesimValueError,
+    NotDrained,
+    ResourceConflictException,
+    ResourceInUseException,
+    ResourceNotFoundException,
+)
+from kinesim._esm.config import MappingSettings, validate_settings, validate_starting_position
+from kinesim._esm.destinations import uuid_from
+from kinesim._esm.mapping import EventSourceMapping
+from kinesim._esm.retry import ExponentialBackoff
+
+if TYPE_CHECKING:
+    from kinesim._destinations import Destination
+    from kinesim._kinesis.stream import Stream
+    from kinesim._lambda.function import Function
+    from kinesim._simulator import Simulator
+
+__all__ = ["EventSourceMappingMethods", "MappingService"]
+
+_UNSET: Any = object()
+
+
+def _not_found() -> ResourceNotFoundException:
+    message = "The resource you requested does not exist."
+    return ResourceNotFoundException(message, http_status=404, Message=message, Type="User")
+
+
+class MappingService:
+    """Every event source mapping of one simulator, in creation order."""
+
+    def __init__(self, sim: Simulator) -> None:
+        self.sim = sim
+        self._mappings: dict[str, EventSourceMapping] = {}
+        self._rng = sim.random("esm.uuid")
+
+    # -- resolution ---------------------------------------------------------------------------
+
+    def _function(self, function: object) -> Function:
+        lambda_ = self.sim.lambda_
+        try:
+            return lambda_.function(function)  # type: ignore[arg-type]
+        except ResourceNotFoundException:
+            raise InvalidParameterValueException("Function does not exist", Type="User") from None
+
+    def _stream(self, source: object) -> Stream:
+        from kinesim._kinesis.stream import Stream
+
+        kinesis = self.sim.kinesis
+        if isinstance(source, Stream):
+            arn = source.arn
+        elif isinstance(source, str):
+            arn = source
+        else:
+            raise KinesimTypeError(
+                f"source takes a kinesim Stream or a stream ARN, got {source!r}; "
+                "e.g. sim.kinesis.create_stream('orders', shard_count=1)"
+            )
+        if not arn.startswith("arn:aws:kinesis:"):
+            raise InvalidParameterValueException("Unrecognized event source.", Type="User")
+        if "/consumer/" in arn:
+            raise KinesimValueError(
+                f"{arn} is an enhanced fan-out consumer: mappings reading through a consumer "
+                "are part 2 of the mapping work (issue 7) and not modelled yet; map the stream"
+            )
+        try:
+            return kinesis.stream_by_arn(arn)
+        except KinesimError:
+            raise InvalidParameterValueException(f"Stream not found: {arn}", Type="User") from None
+
+    def _destination(self, target: object) -> Destination | None:
+        if target is None:
+            return None
+        from kinesim._destinations import resolve
+
+        return resolve(self.sim, target)
+
+    # -- operations ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        function: object,
+        source: object,
+        *,
+        starting_position: str | None = None,
+        starting_position_timestamp: float | None = None,
+        batch_size: int = 100,
+        batching_window: float = 0,
+        parallelization_factor: int = 1,
+        bisect_on_error: bool = False,
+        max_retry_attempts: int = -1,
+        max_record_age: int = -1,
+        on_failure: object = None,
+        report_batch_item_failures: bool = False,
+        tumbling_window: int = 0,
+        filters: object = None,
+        enabled: bool = True,
+        retry_backoff: ExponentialBackoff | None = None,
+    ) -> EventSourceMapping:
+        # The order AWS checks in: the model's constraints, then the resources, then conflicts.
+        position, timestamp = validate_starting_position(
+            starting_position, starting_position_timestamp
+        )
+        settings = validate_settings(
+            MappingSettings(),
+            batch_size=batch_size,
+            batching_window=batching_window,
+            parallelization_factor=parallelization_factor,
+            bisect_on_error=bisect_on_error,
+            max_retry_attempts=max_retry_attempts,
+            max_record_age=max_record_age,
+            report_batch_item_failures=report_batch_item_failures,
+            tumbling_window=tumbling_window,
+            filters=filters,
+        )
+        if not isinstance(enabled, bool):
+            raise KinesimTypeError(f"enabled takes True or False, got {enabled!r}")
+        backoff = retry_backoff if retry_backoff is not None else ExponentialBackoff()
+        if not isinstance(backoff, ExponentialBackoff):
+            raise KinesimTypeError(
+                f"retry_backoff takes a kinesim.ExponentialBackoff, got {retry_backoff!r}"
+            )
+        _refuse_part_two(settings)
+        stream = self._stream(source)
+        fn = self._function(function)
+        if timestamp is not None and timestamp * 1000 > self.sim.now_ms:
+            # ASSUMED text; AWS documents "cannot be in the future".
+            raise InvalidParameterValueException(
+                "StartingPositionTimestamp cannot be in the future.", Type="User"
+            )
+        destination = self._destination(on_failure)
+        for existing in self._mappings.values():
+            if existing.stream is stream and existing.function is fn:
+                raise ResourceConflictException(
+                    f'The event source arn (" {stream.arn} ") and function (" {fn.name} ") '
+                    "provided mapping already exists. Please update or delete the existing "
+                    f"mapping with UUID {existing.uuid}",
+                    Type="User",
+                )
+        if destination is not None:
+            settings = validate_settings(settings, on_failure=destination.arn)
+        mapping = EventSourceMapping(
+            self,
+            uuid=uuid_from(self._rng),
+            function=fn,
+            stream=stream,
+            starting_position=position,
+            starting_position_timestamp=timestamp,
+            settings=settings,
+            destination=destination,
+            enabled=enabled,
+            backoff=backoff,
+        )
+        self._mappings[mapping.uuid] = mapping
+        self.sim.trace.emit(
+            "esm.create", uuid=mapping.uuid, function=fn.name, stream=stream.arn, state="Creating"
+        )
+        return mapping
+
+    def get(self, uuid: object) -> EventSourceMapping:
+        if isinstance(uuid, EventSourceMapping):
+            uuid = uuid.uuid
+        mapping = self._mappings.get(uuid) if isinstance(uuid, str) else None
+        if mapping is None:
+            raise _not_found()
+        return mapping
+
+    def find(self, *, function: object = None, source: object = None) -> list[EventSourceMapping]:
+        out = list(self._mappings.values())
+        if function is not None:
+            fn = self._function(function)
+            out = [m for m in out if m.function is fn]
+        if source is not None:
+            stream = self._stream(source)
+            out = [m for m in out if m.stream is stream]
+        return out
+
+    def update(self, uuid: object, **changes: Any) -> EventSourceMapping:
+        mapping = self.get(uuid)
+        if mapping.state not in ("Enabled", "Disabled"):
+            # ASSUMED text; the condition is AWS's (B1: "an event source mapping in the
+            # CREATING state", "currently UPDATING").
+            raise ResourceInUseException(
+                f"Cannot update the event source mapping because it is in use: it is "
+                f"{mapping.state}.",
+                Type="User",
+            )
+        enabled = changes.pop("enabled", None)
+        if enabled is not None and not isinstance(enabled, bool):
+            raise KinesimTypeError(f"enabled takes True or False, got {enabled!r}")
+        target = changes.pop("on_failure", _UNSET)
+        function = changes.pop("function", None)
+        unknown = set(changes) - {
+            "batch_size",
+            "batching_window",
+            "parallelization_factor",
+            "bisect_on_error",
+            "max_retry_attempts",
+            "max_record_age",
+            "report_batch_item_failures",
+            "tumbling_window",
+            "filters",
+        }
+        if unknown:
+            raise KinesimTypeError(
+                f"update_event_source_mapping() got unknown settings {sorted(unknown)}"
+            )
+        settings = validate_settings(mapping.settings, **changes)
+        _refuse_part_two(settings)
+        destination = mapping.destination
+        if target is not _UNSET:
+            destination = self._destination(target)
+            settings = validate_settings(
+                settings, on_failure=None if destination is None else destination.arn
+            )
+        if function is not None:
+            mapping.function = self._function(function)
+        mapping._pending_settings = settings
+        mapping._pending_destination = destination
+        if enabled is None or enabled == mapping.enabled:
+            final = mapping.state
+            mapping._begin("Updating", final)
+        elif enabled:
+            mapping.enabled = True
+            mapping._begin("Enabling", "Enabled")
+        else:
+            mapping.enabled = False
+            mapping._begin("Disabling", "Disabled")
+        return mapping
+
+    def delete(self, uuid: object) -> EventSourceMapping:
+        mapping = self.get(uuid)
+        if mapping.state in ("Creating", "Updating", "Deleting"):
+            raise ResourceInUseException(
+                f"Cannot delete the event source mapping because it is in use: it is "
+                f"{mapping.state}.",
+                Type="User",
+            )
+        mapping._begin("Deleting", "Deleted")
+        return mapping
+
+    def _forget(self, mapping: EventSourceMapping) -> None:
+        self._mappings.pop(mapping.uuid, None)
+
+    # -- draining -----------------------------------------------------------------------------
+
+    def _busy(self) -> list[EventSourceMapping]:
+        return [
+            m
+            for m in self._mappings.values()
+            if m.enabled and m.state != "Deleting" and not m.caught_up
+        ]
+
+    def drain(self, timeout: float) -> float:
+        """Advance until every enabled mapping is caught up; the virtual seconds it took."""
+        sim = self.sim
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout < 0:
+            raise KinesimValueError(f"timeout is seconds >= 0, got {timeout!r}")
+        start_ms = sim.now_ms
+        deadline_ms = start_ms + round(timeout * 1000)
+        busy = self._busy()
+        while busy:
+            next_ms = sim.peek_ms()
+            if next_ms is None or next_ms > deadline_ms:
+                sim.advance_ms(deadline_ms - sim.now_ms)
+                busy = self._busy()
+                if busy:
+                    raise NotDrained(_stuck_report(busy, timeout), stuck=busy)
+                break
+            # Run everything due at that instant, then look again.
+            sim.advance_ms(next_ms - sim.now_ms)
+            busy = [m for m in busy if not m.caught_up] or self._busy()
+        return (sim.now_ms - start_ms) / 1000
+
+
+def _stuck_report(busy: list[EventSourceMapping], timeout: float) -> str:
+    lines = [f"event source mappings not drained after {timeout:g} virtual seconds:"]
+    for mapping in busy:
+        lines.extend(f"  {line}" for line in mapping.stuck())
+    return "\n".join(lines)
+
+
+def _refuse_part_two(settings: MappingSettings) -> None:
+    if settings.tumbling_window:
+        raise KinesimValueError(
+            f"tumbling_window={settings.tumbling_window}: tumbling windows are part 2 of the "
+            "mapping work (issue 7) and not modelled yet; use 0"
+        )
+    if settings.filters:
+        raise KinesimValueError(
+            "filters: event filtering is part 2 of the mapping work (issue 7) and not modelled "
+            "yet; the patterns were valid, but a mapping would deliver every record"
+        )
+
+
+class EventSourceMappingMethods:
+    """The event source mapping operations of ``sim.lambda_`` (mixed into the Lambda service,
+    which provides ``_sim``)."""
+
+    _sim: Simulator
+
+    def create_event_source_mapping(
+        self, function: object, source: object, **settings: Any
+    ) -> EventSourceMapping:
+        """Create a mapping from ``source`` (a Stream or stream ARN) to ``function`` (a Function,
+        name or ARN). Keyword settings: ``starting_position`` ("LATEST", "TRIM_HORIZON",
+        "AT_TIMESTAMP" with ``starting_position_timestamp``), ``batch_size`` (1-10,000, 100),
+        ``batching_window`` (0-300 s), ``parallelization_factor`` (1-10), ``bisect_on_error``,
+        ``max_retry_attempts`` (-1 or 0-10,000), ``max_record_age`` (-1 or 60-604,800 s),
+        ``on_failure`` (queue, topic, bucket or ARN), ``report_batch_item_failures``,
+        ``tumbling_window``, ``filters``, ``enabled`` and kinesim's ``retry_backoff``."""
+        return self._sim._mappings.create(function, source, **settings)
+
+    def get_event_source_mapping(self, uuid: str | EventSourceMapping) -> EventSourceMapping:
+        return self._sim._mappings.get(uuid)
+
+    def list_event_source_mappings(
+        self, *, function: object = None, source: object = None
+    ) -> list[EventSourceMapping]:
+        return self._sim._mappings.find(function=function, source=source)
+
+    def update_event_source_mapping(
+        self, uuid: str | EventSourceMapping, **changes: Any
+    ) -> EventSourceMapping:
+        return self._sim._mappings.update(uuid, **changes)
+
+    def delete_event_source_mapping(self, uuid: str | EventSourceMapping) -> EventSourceMapping:
+        return self._sim._mappings.delete(uuid)
