@@ -1,0 +1,92 @@
+"""Reports from small runs: shape, JSON, text, chart, plot, determinism."""
+
+from __future__ import annotations
+
+import pytest
+
+from kinesim.whatif import (
+    SERIES,
+    ConstantRate,
+    Faults,
+    Report,
+    Scenario,
+    ThrottlePeriod,
+    terminal_chart,
+)
+
+SMALL = Scenario(shards=2, arrivals=ConstantRate(rate=50), simulated_s=300, period_s=30)
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return SMALL.run()
+
+
+def test_series_cover_every_period(report):
+    assert report.times_s == [30.0 * k for k in range(10)]
+    assert set(report.series) == set(SERIES)
+    for name, values in report.series.items():
+        assert len(values) == 10, name
+    # 50 records/s arrive, evenly: every full period sees 50/s incoming.
+    assert report.series["incoming_per_s"][1:] == [50.0] * 9
+    assert report.series["write_throttles"] == [0.0] * 10
+
+
+def test_summary_counts_agree(report):
+    s = report.summary
+    assert s.records_generated == 50 * 300
+    assert s.records_put == s.records_generated
+    assert s.records_processed + s.records_unresolved == s.records_put
+    assert s.records_lost == 0
+    assert s.time_to_first_loss_s is None
+    assert s.errors == 0
+    assert 0 < s.max_iterator_age_s < 2
+    assert s.monthly_cost_usd == pytest.approx(sum(s.cost_lines.values()))
+
+
+def test_same_seed_same_report(report):
+    again = SMALL.run()
+    assert again == report
+    assert again.to_json() == report.to_json()
+
+
+def test_json_round_trip(report):
+    assert Report.from_json(report.to_json()) == report
+
+
+def test_text_and_chart(report):
+    text = report.text()
+    assert "iterator age" in text
+    assert "monthly cost" in text
+    chart = terminal_chart([0, 60, 120], [0.0, 5.0, None], title="t", width=10, height=4)
+    rows = chart.splitlines()
+    assert rows[0] == "t"
+    assert rows[1].endswith("| # ")  # the tallest column reaches the top, the gap is blank
+    assert terminal_chart([], [], title="x") == "x: no data"
+
+
+def test_progress_is_reported():
+    seen: list[float] = []
+    Scenario(arrivals=ConstantRate(rate=1), simulated_s=90, period_s=30).run(progress=seen.append)
+    assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
+
+
+def test_throttle_period_throttles_then_recovers():
+    scenario = SMALL.with_overrides({}).__class__(
+        shards=1,
+        arrivals=ConstantRate(rate=20),
+        simulated_s=300,
+        period_s=30,
+        faults=Faults(throttle_periods=(ThrottlePeriod(start_s=60, duration_s=60),)),
+    )
+    report = scenario.run()
+    throttles = report.series["lambda_throttles"]
+    assert throttles[0] == 0
+    assert sum(throttles[2:4]) > 0
+    assert report.summary.records_unresolved < 40  # caught up after the throttle lifted
+
+
+def test_plot_writes_a_png(report, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = report.plot(tmp_path / "r.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
