@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="simulate a small scenario and print what happened")
     demo.add_argument("--seed", type=int, default=0, help="the simulator's seed (default 0)")
     demo.set_defaults(run=_demo)
+    from kinesim.whatif._cli import add_commands as add_whatif_commands
+
+    add_whatif_commands(commands)
     return parser
 
 

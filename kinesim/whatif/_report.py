@@ -249,6 +249,7 @@ def terminal_chart(
         rows.append(f"{label:>{label_w}} |{cells}")
     end = times_s[-1] + (times_s[1] - times_s[0] if len(times_s) > 1 else 0)
     axis = f"{'':>{label_w}} +{'-' * columns}"
-    ticks = f"{'':>{label_w}}  0{_duration(end):>{max(1, columns - 1)}}"
+    end_label = _duration(end)
+    ticks = f"{'':>{label_w}}  0{end_label:>{max(len(end_label) + 1, columns - 1)}}"
     head = [title] if title else []
     return "\n".join([*head, *rows, axis, ticks])
