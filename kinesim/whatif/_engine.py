@@ -10,10 +10,12 @@ from __future__ import annotations
 import itertools
 import math
 import random
+from bisect import bisect_left, insort
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kinesim._config import Limits
+from kinesim._esm.batch import BatchView
 from kinesim._lambda.durations import DurationModel
 from kinesim._observe.metrics import Series
 from kinesim._simulator import Simulator
@@ -42,19 +44,38 @@ class TransientError(Exception):
 
 
 class _FaultyHandler:
-    """The what-if handler when faults need one: fails batches holding a poison record (by
-    sequence number) and, with ``error_probability``, any batch."""
+    """The what-if handler when faults need one: fails batches holding a poison record and,
+    with ``error_probability``, any batch.
+
+    It takes the ESM's :class:`~kinesim._esm.batch.BatchView` (shard id and positions), so the
+    mapping need not build event records (the fast path); given a real event it reads the
+    records' sequence numbers instead.
+    """
+
+    kinesim_takes_batch_view = True
 
     def __init__(self, faults: Faults, rng: random.Random) -> None:
-        self.poison: set[str] = set()
+        self.poison_positions: dict[str, list[int]] = {}
+        self.poison_seqs: set[str] = set()
         self.error_probability = faults.error_probability
         self.rng = rng
 
+    def add_poison(self, shard_id: str, position: int, sequence_number: str) -> None:
+        insort(self.poison_positions.setdefault(shard_id, []), position)
+        self.poison_seqs.add(sequence_number)
+
+    def _poisoned(self, event: Any) -> bool:
+        if isinstance(event, BatchView):
+            positions = self.poison_positions.get(event.shard_id)
+            if not positions:
+                return False
+            k = bisect_left(positions, event.start)
+            return k < len(positions) and positions[k] < event.end
+        return any(r["kinesis"]["sequenceNumber"] in self.poison_seqs for r in event["Records"])
+
     def __call__(self, event: Any, context: Any) -> None:
-        if self.poison:
-            for record in event["Records"]:
-                if record["kinesis"]["sequenceNumber"] in self.poison:
-                    raise PoisonRecordError("a poison record is in this batch")
+        if self.poison_seqs and self._poisoned(event):
+            raise PoisonRecordError("a poison record is in this batch")
         if self.error_probability and self.rng.random() < self.error_probability:
             raise TransientError("a transient error (faults.error_probability)")
 
@@ -89,6 +110,7 @@ class _Source:
         self.carry = 0.0
         self.replay = self.arrivals.load() if self.arrivals.is_replay else None  # type: ignore[attr-defined]
         self.cursor = 0
+        self.keys_drawn = 0
 
     def __call__(self, start_ms: int, end_ms: int) -> tuple[list[str], list[int]]:
         replay = self.replay
@@ -112,7 +134,9 @@ class _Source:
             self.carry -= n
         if n <= 0:
             return [], []
-        return self.keys.sample(n, self.rng_key), self.sizes.sample(n, self.rng_size)
+        keys = self.keys.sample_at(self.keys_drawn, n, self.rng_key)
+        self.keys_drawn += n
+        return keys, self.sizes.sample(n, self.rng_size)
 
 
 def _period_values(series: Series, edges: list[int], how: str) -> list[float | None]:
@@ -195,9 +219,9 @@ def run_scenario(
             return faults.poison_key
         return scenario.keys.sample(1, poison_key_rng)[0]
 
-    def on_poison(shard_id: str, sequence_number: str) -> None:
+    def on_poison(shard_id: str, position: int) -> None:
         assert handler is not None
-        handler.poison.add(sequence_number)
+        handler.add_poison(shard_id, position, stream.shard(shard_id).sequence_number(position))
 
     producer = Producer(
         sim,

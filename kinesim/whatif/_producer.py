@@ -15,12 +15,15 @@ objects (one ``bytes`` per distinct size), so a retained record costs no payload
 from __future__ import annotations
 
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from operator import add
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import KinesimValueError
+from kinesim._kinesis.bulk import put_bulk
+from kinesim.whatif._pricing import PUT_PAYLOAD_UNIT_BYTES
 
 if TYPE_CHECKING:
     from kinesim._kinesis.stream import Stream
@@ -99,18 +102,19 @@ class ProducerStats:
 class _Pending:
     """Entries waiting for a retry, with their attempt count so far."""
 
-    __slots__ = ("attempts", "due_ms", "entries")
+    __slots__ = ("attempts", "data", "due_ms", "keys")
 
-    def __init__(self, due_ms: int, attempts: int, entries: list[tuple[bytes, str]]) -> None:
+    def __init__(self, due_ms: int, attempts: int, data: list[bytes], keys: list[str]) -> None:
         self.due_ms = due_ms
         self.attempts = attempts
-        self.entries = entries
+        self.data = data
+        self.keys = keys
 
 
 class Producer:
     """Feeds ``stream`` from ``source(start_ms, end_ms) -> (keys, sizes)`` until ``stop_ms``.
 
-    ``on_put(shard_id, sequence_number)`` is called for each poison record accepted.
+    ``on_poison(shard_id, position)`` is called for each poison record the stream accepts.
     """
 
     def __init__(
@@ -123,7 +127,7 @@ class Producer:
         stop_ms: int,
         poison_times_ms: list[int] | None = None,
         poison_key: Callable[[], str] | None = None,
-        on_poison: Callable[[str, str], object] | None = None,
+        on_poison: Callable[[str, int], object] | None = None,
     ) -> None:
         self.sim = sim
         self.stream = stream
@@ -132,8 +136,10 @@ class Producer:
         self.stop_ms = stop_ms
         self.stats = ProducerStats()
         self._rng = sim.random("whatif.producer.backoff")
-        self._retries: deque[_Pending] = deque()
+        self._retries: list[_Pending] = []
         self._payloads: dict[int, bytes] = {}
+        self._units: dict[int, tuple[int, int]] = {}
+        self._key_sizes: dict[str, int] = {}
         self._poison = deque(poison_times_ms or ())
         self._poison_key = poison_key
         self._on_poison = on_poison
@@ -142,6 +148,12 @@ class Producer:
 
     def start(self) -> None:
         self.sim.call_later_ms(self.config.flush_interval_ms, self._flush)
+
+    def _key_bytes(self, key: str) -> int:
+        size = self._key_sizes.get(key)
+        if size is None:
+            size = self._key_sizes[key] = len(key.encode("utf-8"))
+        return size
 
     def _payload(self, size: int) -> bytes:
         data = self._payloads.get(size)
@@ -157,63 +169,79 @@ class Producer:
         keys, sizes = self.source(start, end)
         stats = self.stats
         stats.generated += len(keys)
-        payload = self._payload
-        entries = [(payload(size), key) for key, size in zip(keys, sizes, strict=True)]
+        payloads = self._payloads
+        if len(payloads) < 4096:
+            for size in sizes:
+                if size not in payloads:
+                    self._payload(size)
+            data = [payloads[size] for size in sizes]
+        else:  # pragma: no cover - very many distinct sizes: do not cache them all
+            data = [bytes(size) for size in sizes]
+        self._send(data, list(keys), attempts=0)
         poison = self._poison
         while poison and poison[0] < end:
             poison.popleft()
             key = self._poison_key() if self._poison_key is not None else "poison"
-            entries.append((POISON_DATA, key))
             stats.generated += 1
-        self._send(entries, attempts=0)
-        retries = self._retries
-        if retries:
-            due = [p for p in retries if p.due_ms <= now_ms]
+            self._send([POISON_DATA], [key], attempts=0, poison=True)
+        if self._retries:
+            due = [p for p in self._retries if p.due_ms <= now_ms]
             if due:
-                self._retries = deque(p for p in retries if p.due_ms > now_ms)
+                self._retries = [p for p in self._retries if p.due_ms > now_ms]
                 for pending in due:
-                    stats.retried += len(pending.entries)
-                    self._send(pending.entries, attempts=pending.attempts)
+                    stats.retried += len(pending.keys)
+                    self._send(pending.data, pending.keys, attempts=pending.attempts)
         if now_ms + self.config.flush_interval_ms <= self._start_ms + self.stop_ms or (
             self._retries
         ):
             sim.call_later_ms(self.config.flush_interval_ms, self._flush)
 
-    def _send(self, entries: list[tuple[bytes, str]], *, attempts: int) -> None:
-        if not entries:
+    def _send(
+        self, data: list[bytes], keys: list[str], *, attempts: int, poison: bool = False
+    ) -> None:
+        if not keys:
             return
         stats = self.stats
-        put_records = self.stream.put_records
-        failed: list[tuple[bytes, str]] = []
-        for first in range(0, len(entries), MAX_ENTRIES_PER_CALL):
-            chunk = entries[first : first + MAX_ENTRIES_PER_CALL]
-            result = put_records(chunk)
+        stream = self.stream
+        units = self._units
+        failed_data: list[bytes] = []
+        failed_keys: list[str] = []
+        for first in range(0, len(keys), MAX_ENTRIES_PER_CALL):
+            chunk_data = data[first : first + MAX_ENTRIES_PER_CALL]
+            chunk_keys = keys[first : first + MAX_ENTRIES_PER_CALL]
+            result = put_bulk(stream, chunk_data, chunk_keys)
             stats.put_calls += 1
-            if result.failed_record_count:
-                for entry, outcome in zip(chunk, result.records, strict=True):
-                    if outcome.error_code is None:
-                        self._accepted(entry, outcome.shard_id, outcome.sequence_number)
-                    else:
-                        failed.append(entry)
-            else:
-                for entry, outcome in zip(chunk, result.records, strict=True):
-                    self._accepted(entry, outcome.shard_id, outcome.sequence_number)
-        if failed:
-            stats.throttled_entries += len(failed)
+            failed = result.failed
+            if failed:
+                failed_set = set(failed)
+                failed_data.extend(chunk_data[i] for i in failed)
+                failed_keys.extend(chunk_keys[i] for i in failed)
+                keep = [i for i in range(len(chunk_keys)) if i not in failed_set]
+                chunk_data = [chunk_data[i] for i in keep]
+                chunk_keys = [chunk_keys[i] for i in keep]
+            # NOTE: per-call sums through C-level maps; the cost units are cached per size.
+            sizes = list(map(add, map(len, chunk_data), map(self._key_bytes, chunk_keys)))
+            stats.bytes_ok += sum(sizes)
+            for size, count in Counter(sizes).items():
+                cost = units.get(size)
+                if cost is None:
+                    cost = units[size] = (
+                        max(1, -(-size // PUT_PAYLOAD_UNIT_BYTES)),
+                        max(1, -(-size // 1024)) * 1024,
+                    )
+                stats.put_payload_units += cost[0] * count
+                stats.on_demand_bytes += cost[1] * count
+            stats.put_ok += len(chunk_keys)
+            if poison and result.appended and self._on_poison is not None:
+                shard, position, _ = result.appended[0]
+                self._on_poison(shard.shard_id, position)
+        if failed_keys:
+            stats.throttled_entries += len(failed_keys)
             attempts += 1
             if attempts >= self.config.max_attempts:
-                stats.gave_up += len(failed)
+                stats.gave_up += len(failed_keys)
                 return
             delay_ms = self.config.backoff_ms(attempts, self._rng)
-            self._retries.append(_Pending(self.sim.now_ms + delay_ms, attempts, failed))
-
-    def _accepted(self, entry: tuple[bytes, str], shard_id: Any, sequence_number: Any) -> None:
-        data, key = entry
-        stats = self.stats
-        size = len(data) + len(key)
-        stats.put_ok += 1
-        stats.bytes_ok += size
-        stats.put_payload_units += max(1, -(-size // 25600))
-        stats.on_demand_bytes += max(1, -(-size // 1024)) * 1024
-        if data is POISON_DATA and self._on_poison is not None:
-            self._on_poison(shard_id, sequence_number)
+            self._retries.append(
+                _Pending(self.sim.now_ms + delay_ms, attempts, failed_data, failed_keys)
+            )

@@ -32,6 +32,7 @@ __all__ = [
     "Bursts",
     "ConstantRate",
     "CsvReplay",
+    "CycleKeys",
     "DailyCurve",
     "EmpiricalSize",
     "FixedSize",
@@ -433,6 +434,11 @@ class KeyDistribution(_Spec):
     def sample(self, n: int, rng: random.Random) -> list[str]:
         raise NotImplementedError
 
+    def sample_at(self, offset: int, n: int, rng: random.Random) -> list[str]:
+        """``n`` keys, the first being the ``offset``-th the workload draws (only
+        deterministic sequences such as :class:`CycleKeys` use ``offset``)."""
+        return self.sample(n, rng)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UniformKeys(KeyDistribution):
@@ -487,12 +493,33 @@ class HotKey(KeyDistribution):
         return rng.choices(names, cum_weights=cum, k=n)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CycleKeys(KeyDistribution):
+    """The given ``keys`` in turn, over and over (deterministic round robin): for a workload
+    spread exactly evenly, e.g. one key per shard."""
+
+    kind: ClassVar[str] = "cycle"
+    keys: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", tuple(self.keys))
+        if not self.keys or not all(isinstance(k, str) and k for k in self.keys):
+            raise KinesimValueError(f"CycleKeys.keys takes non-empty strings, got {self.keys!r}")
+
+    def sample(self, n: int, rng: random.Random) -> list[str]:
+        return self.sample_at(0, n, rng)
+
+    def sample_at(self, offset: int, n: int, rng: random.Random) -> list[str]:
+        keys, m = self.keys, len(self.keys)
+        return [keys[(offset + i) % m] for i in range(n)]
+
+
 # -- loading from TOML-shaped dicts ------------------------------------------------------------
 
 _FAMILIES: dict[str, tuple[type[_Spec], ...]] = {
     "arrivals": (ConstantRate, Poisson, Bursts, DailyCurve, CsvReplay, TraceReplay),
     "record_size": (FixedSize, UniformSize, LogNormalSize, EmpiricalSize),
-    "keys": (UniformKeys, ZipfKeys, HotKey),
+    "keys": (UniformKeys, ZipfKeys, HotKey, CycleKeys),
 }
 
 
