@@ -11,6 +11,7 @@ any ``concurrent.futures.Executor``. This subpackage is not imported by ``import
 
 from __future__ import annotations
 
+from kinesim.whatif._cli import demo_scenario
 from kinesim.whatif._faults import Faults, SlowPeriod, ThrottlePeriod
 from kinesim.whatif._pricing import (
     HOURS_PER_MONTH,
@@ -23,6 +24,7 @@ from kinesim.whatif._pricing import (
 from kinesim.whatif._producer import ProducerConfig
 from kinesim.whatif._report import SERIES, Report, Summary, terminal_chart
 from kinesim.whatif._scenario import Scenario, parse_seconds
+from kinesim.whatif._sweep import SweepResult, SweepRow, grid_points, sweep
 from kinesim.whatif._workload import (
     ArrivalProcess,
     Bursts,
@@ -68,13 +70,18 @@ __all__ = [
     "SizeDistribution",
     "SlowPeriod",
     "Summary",
+    "SweepResult",
+    "SweepRow",
     "ThrottlePeriod",
     "TraceReplay",
     "UniformKeys",
     "UniformSize",
     "Usage",
     "ZipfKeys",
+    "demo_scenario",
+    "grid_points",
     "monthly_cost",
     "parse_seconds",
+    "sweep",
     "terminal_chart",
 ]

@@ -178,13 +178,17 @@ class Report:
         ages = [math.nan if v is None else v for v in series["iterator_age_max_s"]]
         ax_age.plot(minutes, ages, color="tab:red")
         ax_age.set_ylabel("iterator age (s)")
-        ax_age.set_title(self.description, fontsize=8, loc="left")
+        ax_age.set_ylim(bottom=0)
+        ax_age.set_title(str(self.scenario.get("name", "")), fontsize=9, loc="left")
         ax_rate.plot(minutes, _floats(series["incoming_per_s"]), label="incoming")
         ax_rate.plot(minutes, _floats(series["processed_per_s"]), label="processed")
         ax_rate.set_ylabel("records/s")
+        ax_rate.set_ylim(bottom=0)
         ax_rate.legend(loc="upper right", fontsize=8)
         ax_conc.step(minutes, _floats(series["concurrency_max"]), where="post", color="tab:green")
         ax_conc.set_ylabel("concurrency")
+        ax_conc.set_ylim(bottom=0)
+        ax_conc.yaxis.get_major_locator().set_params(integer=True)
         ax_conc.set_xlabel("virtual minutes")
         for ax in (ax_age, ax_rate, ax_conc):
             ax.grid(alpha=0.3)

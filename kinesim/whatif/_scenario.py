@@ -298,8 +298,16 @@ class Scenario:
             f"{_short(self.arrivals)} x {_short(self.record_size)} over {_short(self.keys)}; "
             f"handler {_short(self.duration)}, batch {self.batch_size}, "
             f"PF {self.parallelization_factor}, concurrency {reserved}; "
-            f"{self.simulated_s / 3600:g} virtual hour(s), seed {self.seed}"
+            f"{_span(self.simulated_s)} of virtual time, seed {self.seed}"
         )
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
 
 
 def _short(spec: Any) -> str:
