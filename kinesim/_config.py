@@ -18,7 +18,8 @@ class Timings:
     """How long control-plane transitions take, in virtual seconds.
 
     The default is instant: a created stream is ACTIVE at once. :meth:`realistic` gives durations
-    of the order AWS shows (AWS publishes none; see the fidelity page).
+    of the order AWS shows (AWS publishes none; see the fidelity page). ``lambda_keep_alive_s``
+    is the exception: it is how long warm Lambda environments live, so it is never instant.
     """
 
     #: CreateStream: CREATING -> ACTIVE.

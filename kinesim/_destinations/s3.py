@@ -112,7 +112,7 @@ class S3Service:
     def create_bucket(self, name: str) -> Bucket:
         """Create a bucket; names follow S3's rules (3-63 lowercase letters, digits, ``.``,
         ``-``)."""
-        if not isinstance(name, str) or not _BUCKET_NAME.match(name):
+        if not isinstance(name, str) or not _BUCKET_NAME.fullmatch(name):
             raise InvalidBucketName("The specified bucket is not valid.", BucketName=name)
         if name in self._buckets:
             raise BucketAlreadyOwnedByYou(

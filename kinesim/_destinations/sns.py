@@ -187,7 +187,7 @@ class SNSService:
 
     def create_topic(self, name: str) -> Topic:
         """Create a standard topic (or return the existing one: CreateTopic is idempotent)."""
-        if not isinstance(name, str) or not _TOPIC_NAME.match(name):
+        if not isinstance(name, str) or not _TOPIC_NAME.fullmatch(name):
             raise InvalidParameterException("Invalid parameter: Topic Name", http_status=400)
         topic = self._topics.get(name)
         if topic is None:

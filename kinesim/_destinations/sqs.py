@@ -259,7 +259,7 @@ class SQSService:
     ) -> Queue:
         """Create a standard queue (or return the existing one of that name, as SQS does when
         the attributes match). ``maximum_message_size`` is 1,024-1,048,576 bytes."""
-        if not isinstance(name, str) or not _QUEUE_NAME.match(name):
+        if not isinstance(name, str) or not _QUEUE_NAME.fullmatch(name):
             raise InvalidParameterValue(
                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in "
                 "length"

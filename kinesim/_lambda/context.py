@@ -9,6 +9,7 @@ timeout minus the simulated time spent so far.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from kinesim._core.scheduler import seconds_to_ms
@@ -120,8 +121,6 @@ class LambdaContext:
 
     def log(self, msg: object) -> None:
         """Write ``msg`` to the invocation's log (like the runtime's ``context.log``)."""
-        import sys
-
         sys.stdout.write(str(msg))
 
     def __repr__(self) -> str:

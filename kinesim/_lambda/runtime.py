@@ -21,7 +21,7 @@ from typing import Any
 
 from kinesim._lambda.context import LambdaContext, _running, _TimedOut
 
-__all__ = ["HandlerOutcome", "run_handler", "to_json"]
+__all__ = ["NONE_OUTCOME", "HandlerOutcome", "run_handler", "to_json"]
 
 #: Largest response the synchronous Invoke returns, in bytes (observed AWS message text).
 MAX_RESPONSE_BYTES = 6_291_556
@@ -50,6 +50,12 @@ class HandlerOutcome:
     error_type: str | None
     timed_out: bool
     logs: tuple[str, ...]
+    #: Size of the serialised response (0 on error or timeout).
+    response_bytes: int = 0
+
+
+#: What a handler that returns None produces; shared, it is immutable.
+NONE_OUTCOME = HandlerOutcome(None, None, False, (), 4)
 
 
 class _LineSink:
@@ -62,8 +68,8 @@ class _LineSink:
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        text = self._partial + text
-        *complete, self._partial = text.split("\n")
+        *complete, partial = (self._partial + text).split("\n")
+        self._partial = partial
         self.lines.extend(complete)
         return len(text)
 
@@ -180,9 +186,11 @@ def run_handler(
     if timed_out:
         sink.flush_partial()
         return HandlerOutcome(None, "Sandbox.Timedout", True, tuple(sink.lines))
-    if error is None and not isinstance(response, bytes):
+    size = 0
+    if error is None:
         try:
-            to_json(response)
+            # NOTE: serialised once, here: the marshal check and the 6 MB check share it.
+            size = len(response) if isinstance(response, bytes) else len(to_json(response).encode())
         except (TypeError, ValueError) as exc:
             error = make_error(
                 f"Unable to marshal response: {exc}", "Runtime.MarshalError", [], request_id
@@ -191,4 +199,4 @@ def run_handler(
         sink.flush_partial()
         return HandlerOutcome(error, error["errorType"], False, tuple(sink.lines))
     sink.flush_partial()
-    return HandlerOutcome(response, None, False, tuple(sink.lines))
+    return HandlerOutcome(response, None, False, tuple(sink.lines), size)

@@ -24,6 +24,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._esm.service import EventSourceMappingMethods
+from kinesim._lambda.concurrency import PeakPerMinute
 from kinesim._lambda.durations import as_duration_model
 from kinesim._lambda.function import NS, Function, Invocation
 
@@ -40,7 +41,8 @@ _NAME_PATTERN = (
     r"(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
 )
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-_ROLE = re.compile(r"^arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$")
+_ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+_ROLE = re.compile(_ROLE_PATTERN)
 _ARN = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([a-zA-Z0-9_-]+)$")
 
 _UNSET: Any = object()
@@ -58,7 +60,7 @@ def _check_name(name: object) -> str:
         raise KinesimTypeError(f"a function name is a str such as 'orders-processor', got {name!r}")
     if len(name) > 64:
         raise _validation(name, "functionName", "Member must have length less than or equal to 64")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise _validation(
             name,
             "functionName",
@@ -127,8 +129,12 @@ class LambdaService(EventSourceMappingMethods):
         self._m_errors = metrics.handle(NS, "Errors", None, "Count")
         self._m_throttles = metrics.handle(NS, "Throttles", None, "Count")
         self._m_duration = metrics.handle(NS, "Duration", None, "Milliseconds")
-        self._m_concurrent = metrics.handle(NS, "ConcurrentExecutions", None, "Count")
-        self._m_unreserved = metrics.handle(NS, "UnreservedConcurrentExecutions", None, "Count")
+        self._m_concurrent = PeakPerMinute(
+            metrics.handle(NS, "ConcurrentExecutions", None, "Count")
+        )
+        self._m_unreserved = PeakPerMinute(
+            metrics.handle(NS, "UnreservedConcurrentExecutions", None, "Count")
+        )
 
     # -- functions ------------------------------------------------------------------------------
 
@@ -165,12 +171,9 @@ class LambdaService(EventSourceMappingMethods):
         default_role = role is None
         if role is None:
             role = f"arn:aws:iam::{sim.account_id}:role/service-role/{name}-role"
-        elif not isinstance(role, str) or not _ROLE.match(role):
+        elif not isinstance(role, str) or not _ROLE.fullmatch(role):
             raise _validation(
-                role,
-                "role",
-                "Member must satisfy regular expression pattern: "
-                r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+",
+                role, "role", f"Member must satisfy regular expression pattern: {_ROLE_PATTERN}"
             )
         if name in self._functions:
             raise ResourceConflictException(f"Function already exist: {name}", Type="User")
@@ -206,7 +209,7 @@ class LambdaService(EventSourceMappingMethods):
             raise KinesimTypeError(
                 f"expected a function name, ARN or Function, got {name_or_arn!r}"
             )
-        match = _ARN.match(name_or_arn)
+        match = _ARN.fullmatch(name_or_arn)
         name = match.group(3) if match else name_or_arn
         function = self._functions.get(name)
         if function is None or (match and function.arn != name_or_arn):
@@ -252,8 +255,10 @@ class LambdaService(EventSourceMappingMethods):
         if cold_start is not _UNSET:
             changes["cold_start"] = as_duration_model(cold_start, "cold_start")
         if role is not _UNSET:
-            if not isinstance(role, str) or not _ROLE.match(role):
-                raise _validation(role, "role", "Member must satisfy regular expression pattern")
+            if not isinstance(role, str) or not _ROLE.fullmatch(role):
+                raise _validation(
+                    role, "role", f"Member must satisfy regular expression pattern: {_ROLE_PATTERN}"
+                )
             changes["role"] = role
             changes["role_policies"] = ()
         for attr, value in changes.items():
@@ -378,21 +383,21 @@ class LambdaService(EventSourceMappingMethods):
         fn._in_flight += 1
         self._in_flight += 1
         now_ms = self._sim.now_ms
-        fn._m_concurrent.add(now_ms, fn._in_flight)
-        self._m_concurrent.add(now_ms, self._in_flight)
+        fn._m_concurrent.observe(now_ms, fn._in_flight)
+        self._m_concurrent.observe(now_ms, self._in_flight)
         if fn.reserved_concurrency is None:
             self._unreserved_in_flight += 1
-            self._m_unreserved.add(now_ms, self._unreserved_in_flight)
+            self._m_unreserved.observe(now_ms, self._unreserved_in_flight)
 
     def _release(self, fn: Function) -> None:
         fn._in_flight -= 1
         self._in_flight -= 1
         now_ms = self._sim.now_ms
-        fn._m_concurrent.add(now_ms, fn._in_flight)
-        self._m_concurrent.add(now_ms, self._in_flight)
+        fn._m_concurrent.observe(now_ms, fn._in_flight)
+        self._m_concurrent.observe(now_ms, self._in_flight)
         if fn.reserved_concurrency is None:
             self._unreserved_in_flight -= 1
-            self._m_unreserved.add(now_ms, self._unreserved_in_flight)
+            self._m_unreserved.observe(now_ms, self._unreserved_in_flight)
 
     def _count_result(self, now_ms: int, failed: bool, duration_ms: int) -> None:
         self._m_invocations.add(now_ms, 1)

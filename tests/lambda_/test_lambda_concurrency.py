@@ -127,7 +127,7 @@ def test_changing_reservation_while_running_keeps_the_counts_right() -> None:
     sim.advance(1)
     sim.lambda_._check()
     assert sim.lambda_.in_flight == 0
-    assert sim.metrics.series(NS, "UnreservedConcurrentExecutions").last() == 0
+    assert sim.metrics.series(NS, "UnreservedConcurrentExecutions").max() == 3
 
 
 def test_scaling_rate_limits_new_environments_not_warm_reuse() -> None:
@@ -176,14 +176,17 @@ def test_function_errors_count_in_errors_not_throttles() -> None:
     account=st.integers(1, 6),
     reserved=st.one_of(st.none(), st.integers(0, 3)),
     ops=st.lists(
-        st.tuples(st.sampled_from(["f", "g", "advance"]), st.integers(0, 1500)),
+        st.tuples(st.sampled_from(["f", "g", "advance", "update"]), st.integers(0, 1500)),
         max_size=40,
     ),
 )
 def test_concurrency_never_exceeds_the_limits(
     account: int, reserved: int | None, ops: list[tuple[str, int]]
 ) -> None:
-    sim = Simulator(limits=Limits(account_concurrency=account, lambda_unreserved_minimum=0))
+    sim = Simulator(
+        limits=Limits(account_concurrency=account, lambda_unreserved_minimum=0),
+        timings=kinesim.Timings(lambda_keep_alive_s=1),
+    )
     if reserved is not None and reserved > account:
         reserved = account
 
@@ -193,10 +196,14 @@ def test_concurrency_never_exceeds_the_limits(
     f = sim.lambda_.create_function("f", None, duration=took, reserved_concurrency=reserved)
     g = sim.lambda_.create_function("g", None, duration=took)
     functions = {"f": f, "g": g}
+    attempts = 0
     for op, ms in ops:
         if op == "advance":
             sim.advance_ms(ms)
+        elif op == "update":
+            sim.lambda_.update_function(g, memory_mb=128 + ms)
         else:
+            attempts += 1
             with contextlib.suppress(kinesim.TooManyRequestsException):
                 functions[op].invoke({"ms": ms})
         sim.lambda_._check()
@@ -206,4 +213,38 @@ def test_concurrency_never_exceeds_the_limits(
             assert g.in_flight <= account - reserved
     sim.advance(10)
     assert sim.lambda_.in_flight == 0
+    assert f.environments == g.environments == 0  # all reclaimed after the keep-alive
     assert sim.metrics.series(NS, "ConcurrentExecutions").max(default=0) <= account
+    invoked = sim.metrics.series(NS, "Invocations").sum()
+    throttled = sim.metrics.series(NS, "Throttles").sum()
+    assert invoked + throttled == attempts
+
+
+def test_concurrent_executions_keep_the_per_minute_maximum() -> None:
+    sim = Simulator()
+    fn = sim.lambda_.create_function("f", None, duration=lambda e, c: e["s"])
+    for seconds in [5.0, 5.0, 5.0]:  # three at once in minute 0
+        fn.invoke({"s": seconds})
+    sim.advance(30)
+    fn.invoke({"s": 1.0})  # one in minute 0 again: below the peak, no new datapoint
+    sim.advance(40)
+    fn.invoke({"s": 1.0})  # minute 1: one
+    fn.invoke({"s": 1.0})  # then two
+    sim.advance(120)
+    stats = sim.metrics.get_metric_statistics(
+        "AWS/Lambda",
+        "ConcurrentExecutions",
+        dimensions={"FunctionName": "f"},
+        start=sim.start_ms / 1000,
+        end=sim.now,
+        period=60,
+        statistics=["Maximum"],
+    )
+    assert [p["Maximum"] for p in stats["Datapoints"]] == [3, 2]
+    assert sim.metrics.series(NS, "ConcurrentExecutions", FunctionName="f").values() == [
+        1,
+        2,
+        3,
+        1,
+        2,
+    ]

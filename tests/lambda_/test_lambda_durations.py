@@ -123,3 +123,13 @@ def test_request_ids_and_durations_are_a_function_of_the_seed(seed: int, n: int)
         return out
 
     assert run() == run()
+
+
+def test_a_failing_model_gives_the_slot_back() -> None:
+    sim = Simulator(limits=kinesim.Limits(account_concurrency=1))
+    fn = sim.lambda_.create_function("f", None, duration=lambda e, c: e["s"])
+    with pytest.raises(kinesim.KinesimTypeError):
+        fn.invoke({"s": "soon"})
+    assert (sim.lambda_.in_flight, fn.environments, fn.invocations) == (0, 0, [])
+    sim.lambda_._check()
+    assert fn.invoke({"s": 0.5}).ok  # the slot is free again

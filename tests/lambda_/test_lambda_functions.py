@@ -77,6 +77,11 @@ def test_function_names() -> None:
     with pytest.raises(kinesim.ValidationException) as info:
         sim.lambda_.create_function("x" * 65)
     assert info.value.message.endswith("Member must have length less than or equal to 64")
+    for bad in ["f\n", "", "a.b"]:
+        with pytest.raises(kinesim.ValidationException):
+            sim.lambda_.create_function(bad)
+    with pytest.raises(kinesim.ValidationException, match="at 'role' failed"):
+        sim.lambda_.create_function("r", role="arn:aws:iam::123456789012:role/x\n")
     with pytest.raises(kinesim.ValidationException) as info:
         sim.lambda_.create_function("bad name")
     assert info.value.message == (
@@ -179,3 +184,18 @@ def test_payload_must_be_json() -> None:
     fn = sim.lambda_.create_function("f")
     with pytest.raises(kinesim.KinesimTypeError, match="must be JSON-serialisable"):
         fn.invoke({"s": {1}})
+
+
+def test_lambda_settings_are_validated() -> None:
+    assert kinesim.Timings().lambda_keep_alive_s == 600
+    limits = kinesim.Limits()
+    assert (limits.lambda_unreserved_minimum, limits.lambda_scaling_rate) == (100, 1000)
+    assert limits.lambda_scaling_window_s == 10
+    with pytest.raises(kinesim.KinesimValueError, match="lambda_scaling_rate must be an int >= 1"):
+        kinesim.Limits(lambda_scaling_rate=0)
+    with pytest.raises(kinesim.KinesimValueError, match="lambda_unreserved_minimum"):
+        kinesim.Limits(lambda_unreserved_minimum=-1)
+    with pytest.raises(kinesim.KinesimValueError, match="lambda_scaling_window_s"):
+        kinesim.Limits(lambda_scaling_window_s=0)
+    with pytest.raises(kinesim.KinesimValueError, match="lambda_keep_alive_s"):
+        kinesim.Timings(lambda_keep_alive_s=-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -251,6 +252,7 @@ def test_output_is_captured_per_invocation_and_streams_are_restored() -> None:
         sys.stderr.write("to stderr\n")
         kinesim.spend(0.2)
         logging.getLogger().error("after spend")
+        context.log("via context.log\n")
 
     fn = sim.lambda_.create_function("f", handler, cold_start=0.1)
     inv = fn.invoke({"n": 7})
@@ -261,6 +263,7 @@ def test_output_is_captured_per_invocation_and_streams_are_restored() -> None:
         f"[WARNING]\t2026-01-01T00:00:00.100Z\t{rid}\tslow shard s-1",
         "to stderr",
         f"[ERROR]\t2026-01-01T00:00:00.300Z\t{rid}\tafter spend",
+        "via context.log",
     )
     assert (sys.stdout, sys.stderr) == saved
     assert logging.getLogger().handlers == root_handlers
@@ -385,3 +388,17 @@ def test_nested_invocations_each_see_their_own_context() -> None:
 
     sim.lambda_.create_function("outer", outer_handler, timeout=5).invoke()
     assert readings == [4000]
+
+
+def test_invoke_response_shape() -> None:
+    sim = Simulator()
+    ok_inv = sim.lambda_.create_function("ok", lambda e, c: {"a": 1}).invoke()
+    assert ok_inv.invoke_response() == {
+        "StatusCode": 200,
+        "ExecutedVersion": "$LATEST",
+        "Payload": b'{"a": 1}',
+    }
+    slow = sim.lambda_.create_function("slow", None, timeout=1, duration=2).invoke()
+    response = slow.invoke_response()
+    assert (response["StatusCode"], response["FunctionError"]) == (200, "Unhandled")
+    assert json.loads(response["Payload"])["errorType"] == "Sandbox.Timedout"
