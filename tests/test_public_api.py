@@ -61,6 +61,10 @@ PUBLIC = {
     "ValidationException",
     "__version__",
     "GetRecordsResult",
+    "EventSourceMapping",
+    "ExponentialBackoff",
+    "Ledger",
+    "NotDrained",
     "PutRecordResult",
     "PutRecordsResult",
     "PutRecordsResultEntry",
@@ -68,10 +72,6 @@ PUBLIC = {
     "Shard",
     "ShardRead",
     "Stream",
-    "EventSourceMapping",
-    "ExponentialBackoff",
-    "Ledger",
-    "NotDrained",
 }
 
 

@@ -4,7 +4,8 @@
 - :mod:`~kinesim._esm.batch`: the event records and their JSON size (the 6 MiB cut).
 - :mod:`~kinesim._esm.retry`: what an invocation's result means; retry, bisect or give up.
 - :mod:`~kinesim._esm.destinations`: on-failure invocation records and S3 keys.
-- :mod:`~kinesim._esm.poller`: one shard's poll / batch / invoke / settle cycle.
+- :mod:`~kinesim._esm.poller`: one shard's poller: when and what to read, batches.
+- :mod:`~kinesim._esm.lane`: one batch at a time: invoke, retry, bisect, settle.
 - :mod:`~kinesim._esm.mapping`: the mapping object, its states and AWS description.
 - :mod:`~kinesim._esm.service`: the registry, ``sim.lambda_``'s operations and ``drain``.
 """

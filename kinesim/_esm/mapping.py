@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from kinesim._errors import AWSError, KinesimError
+from kinesim._errors import AWSError, KinesimError, TooManyRequestsException
 from kinesim._esm import destinations
 from kinesim._esm.config import MappingSettings
 from kinesim._esm.poller import ShardPoller
@@ -129,6 +129,9 @@ class EventSourceMapping:
             self._start_pollers()
 
     def _begin(self, state: str, target: str) -> None:
+        if self._transition is not None:  # e.g. deleted while still Enabling
+            self._transition.cancel()
+            self._transition = None
         self.state = state
         self.state_transition_reason = "User action"
         self.last_modified_ms = self.sim.now_ms
@@ -139,26 +142,51 @@ class EventSourceMapping:
 
     def _start_pollers(self) -> None:
         if not self.pollers:
-            for shard in self.stream.shards:
-                self.pollers[shard.shard_id] = ShardPoller(self, shard, self._start_position(shard))
-        for poller in self.pollers.values():
+            shards = self.stream.shards
+            if self.starting_position == "LATEST":
+                for shard in shards:
+                    if not shard.closed:
+                        self._add_poller(shard, shard.end_index)
+            else:
+                present = {shard.shard_id for shard in shards}
+                for shard in shards:
+                    # Parents before children (KCL-style lineage, B3): a shard whose parent is
+                    # still retained waits until that parent has been read to its end.
+                    parents = (shard.parent_shard_id, shard.adjacent_parent_shard_id)
+                    if not any(p in present for p in parents if p is not None):
+                        self._add_poller(shard, self._start_position(shard))
+        for poller in list(self.pollers.values()):
             if not poller.finished:
                 poller.start()
 
+    def _add_poller(self, shard: Shard, position: int) -> ShardPoller:
+        poller = ShardPoller(self, shard, position)
+        self.pollers[shard.shard_id] = poller
+        return poller
+
     def _start_position(self, shard: Shard) -> int:
-        if self.starting_position == "TRIM_HORIZON":
-            return shard.trim_index
+        """TRIM_HORIZON or AT_TIMESTAMP for a shard read from its start (LATEST applies only to
+        the shards open when the mapping first starts; children are read from their start)."""
         if self.starting_position == "AT_TIMESTAMP":
             assert self.starting_position_timestamp is not None
             return shard.position_at_timestamp(round(self.starting_position_timestamp * 1000))
-        return shard.end_index  # LATEST: when the pollers first start
+        return shard.trim_index
 
     def _stop_pollers(self) -> None:
         for poller in self.pollers.values():
             poller.stop()
 
     def _shard_finished(self, poller: ShardPoller) -> None:
+        """A closed shard was read to its end: start each child whose parents are all done."""
         self.sim.trace.emit("esm.shard_end", uuid=self.uuid, shard=poller.shard.shard_id)
+        for child in self.stream.children_of(poller.shard.shard_id):
+            if child.shard_id in self.pollers:
+                continue
+            parents = (child.parent_shard_id, child.adjacent_parent_shard_id)
+            if all(
+                self.pollers[p].finished for p in parents if p is not None and p in self.pollers
+            ):
+                self._add_poller(child, self._start_position(child)).start()
 
     # -- settling helpers the pollers call ----------------------------------------------------
 
@@ -180,7 +208,9 @@ class EventSourceMapping:
         )
 
     def _throttled(self, poller: ShardPoller, exc: AWSError) -> None:
-        self._throttles.add(self.sim.now_ms, 1)
+        """An invocation was refused before it ran (throttle, deleted function, too large)."""
+        if isinstance(exc, TooManyRequestsException):
+            self._throttles.add(self.sim.now_ms, 1)
         self.last_processing_result = "PROBLEM: Function call failed"
 
     def _send_failure(
@@ -328,8 +358,9 @@ class EventSourceMapping:
             )
             poller._check()
         self._checked_checkpoints = self.checkpoints()
-        in_flight = [p for p in self.pollers.values() if p.in_flight is not None]
-        assert all(p.group is not None for p in in_flight), "an invocation without a batch"
+        # Never more invocations in flight than shards (one lane per shard in part 1).
+        in_flight = sum(p.in_flight is not None for p in self.pollers.values())
+        assert in_flight <= len(self.pollers), "more batches in flight than shards"
         self.ledger._check()
         settled = sum(self.ledger.fates().values())
         scope = sum(

@@ -1,51 +1,38 @@
-"""One shard's poller: reading, batching, invoking, settling, retrying.
+"""One shard's poller: when to read, what to read, and which lane gets the batch.
 
-Life of a poller (ParallelizationFactor 1: one batch in flight per shard, records in order):
-
-1. **Poll** at the poller's once-per-second slot: read from the checkpoint through
+1. **Poll** at the poller's once-per-second slot: read from the read cursor through
    ``shard.read`` (the shard's shared read limits). A poll that finds nothing registers
    ``shard.notify_on_arrival`` and schedules nothing, so an idle shard costs nothing; the arrival
-   schedules the poll at the next slot a ticking poller would have used.
+   (or the shard's closing) schedules the poll at the next slot a ticking poller would have used.
 2. **Batch**: up to ``batch_size`` read records, cut before the event would pass 6 MiB; with a
    batching window, keep polling once a second until the batch is full or the window (which starts
    when the previous invocation completed) expires.
-3. **Invoke**: drop records trimmed meanwhile (lost), split records older than
-   ``max_record_age`` off the front (``RecordAgeExceeded``), then ``fn.start_invocation``. A
-   throttle is retried after the backoff and consumes no attempt.
-4. **Settle** on completion, per :mod:`kinesim._esm.retry`: success moves the checkpoint past
-   the batch; a partial failure moves it to the lowest reported record, whose remainder is a new
-   range; a failure retries, bisects or gives up (on-failure destination).
-5. While behind (the last read was full, or read records remain), read again at once; otherwise
-   wait for the next slot.
-
-A batch is a *group* of records read together; bisect and partial failures work on sub-ranges of
-the group (index ranges into the group's lists), processed strictly in order.
+3. Hand the batch to a **lane** (:mod:`kinesim._esm.lane`), which invokes, retries and settles it.
+   ParallelizationFactor lanes per shard is part 2; part 1 runs one lane, so one batch per shard
+   is in flight and the checkpoint is simply the lane's.
+4. When the lane is done: while behind (the last read was full, or read records remain), read
+   again at once; otherwise wait for the next slot. A closed shard read to its end is finished and
+   its children start (parents before children).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
-from kinesim._errors import (
-    RequestTooLargeException,
-    ResourceNotFoundException,
-    TooManyRequestsException,
-)
+from kinesim._errors import KinesimError
 from kinesim._esm import destinations
 from kinesim._esm.batch import (
     BATCH_VIEW_ATTRIBUTE,
     PAYLOAD_LIMIT_BYTES,
-    BatchView,
     Columns,
     EventBuilder,
     LazySequence,
     envelope_size,
     record_sizes,
 )
-from kinesim._esm.retry import bisect_point, classify, next_step
+from kinesim._esm.lane import Group, Lane
 
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
@@ -54,8 +41,6 @@ if TYPE_CHECKING:
     from kinesim._lambda.function import Function, Invocation
 
 __all__ = ["ShardPoller"]
-
-_SLOT_MS = 1000  # AWS: "polls each shard ... at a base rate of once per second" [seed]
 
 
 def _takes_batch_view(function: Function) -> bool:
@@ -72,41 +57,7 @@ def _takes_batch_view(function: Function) -> bool:
     )
 
 
-class _Group:
-    """Records read together and the ranges of them still to process, in order."""
-
-    __slots__ = (
-        "arrivals",
-        "columns",
-        "hi",
-        "invocations",
-        "last_function_error",
-        "last_request_id",
-        "lo",
-        "pending",
-        "reason",
-        "records",
-        "seqs",
-        "sizes",
-        "start",
-    )
-
-    def __init__(self, start: int) -> None:
-        self.start = start  # shard position of index 0
-        # On the fast path records and seqs are lazy views over ``columns`` (see _build_fast).
-        self.records: Sequence[dict[str, Any]] = []
-        self.sizes: list[int] = []
-        self.seqs: Sequence[str] = []
-        self.arrivals: Sequence[int] = []
-        self.columns: Columns | None = None
-        # The range being processed, [lo, hi) indices, and its invocation count so far.
-        self.lo = 0
-        self.hi = 0
-        self.invocations = 0
-        self.reason = "first"
-        self.pending: list[tuple[int, int]] = []  # later ranges (bisect second halves)
-        self.last_request_id = ""
-        self.last_function_error: str | None = None
+_SLOT_MS = 1000  # AWS: "polls each shard ... at a base rate of once per second" [seed]
 
 
 class ShardPoller:
@@ -116,10 +67,8 @@ class ShardPoller:
         "_builder",
         "_timer",
         "_waiter",
-        "failure_streak",
         "finished",
-        "group",
-        "in_flight",
+        "lanes",
         "last_poll_ms",
         "last_read_full",
         "mapping",
@@ -128,7 +77,6 @@ class ShardPoller:
         "shard",
         "stall_reason",
         "stalled_since_ms",
-        "throttle_streak",
         "window_start_ms",
     )
 
@@ -137,15 +85,13 @@ class ShardPoller:
         self.shard = shard
         self.position = position  # the checkpoint: first unsettled record
         self.read_end = position  # records [position, read_end) have been read
-        self.group: _Group | None = None
-        self.in_flight: Invocation | None = None
+        # ParallelizationFactor lanes (part 2); part 1 processes one batch at a time.
+        self.lanes = [Lane(self)]
         self._timer: Handle | None = None
         self._waiter: Any = None
         self.last_poll_ms: int | None = None
         self.last_read_full = False
         self.window_start_ms = mapping.sim.now_ms
-        self.failure_streak = 0
-        self.throttle_streak = 0
         self.stalled_since_ms: int | None = None
         self.stall_reason = ""
         self.finished = False
@@ -160,10 +106,12 @@ class ShardPoller:
     # -- scheduling ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Begin (or resume, from the checkpoint) polling now."""
-        self.read_end = self.position
+        """Begin (or resume, from the checkpoint) polling now. A batch still in flight from
+        before a disable completes first; the poll after it continues from its end."""
         self.window_start_ms = self.mapping.sim.now_ms
-        self._schedule_poll(self.mapping.sim.now_ms)
+        if self.idle:
+            self.read_end = self.position
+            self._schedule_poll(self.mapping.sim.now_ms)
 
     def stop(self) -> None:
         """Stop polling. An invocation in flight completes and is settled; nothing follows."""
@@ -173,9 +121,10 @@ class ShardPoller:
         if self._waiter is not None:
             self._waiter.cancel()
             self._waiter = None
-        if self.in_flight is None:
-            self.group = None
-        self.read_end = self.position
+        for lane in self.lanes:
+            lane.stop()
+        if self.idle:
+            self.read_end = self.position
 
     def _next_slot_ms(self, now_ms: int) -> int:
         """The first once-per-second slot at or after now that a ticking poller would use."""
@@ -193,7 +142,7 @@ class ShardPoller:
 
     def _on_arrival(self, shard: Shard) -> None:
         self._waiter = None
-        if self.mapping.polling and self.group is None and self._timer is None:
+        if self.mapping.polling and self.idle and self._timer is None:
             self._schedule_poll(self._next_slot_ms(self.mapping.sim.now_ms))
 
     def _idle(self) -> None:
@@ -207,7 +156,7 @@ class ShardPoller:
     def _poll(self) -> None:
         self._timer = None
         mapping = self.mapping
-        if not mapping.polling or self.group is not None or self.finished:
+        if not mapping.polling or not self.idle or self.finished:
             return
         sim = mapping.sim
         now_ms = sim.now_ms
@@ -250,47 +199,23 @@ class ShardPoller:
             if now_ms < deadline:
                 self._schedule_poll(min(self._next_slot_ms(now_ms), deadline))
                 return
-        self._build(min(buffered, batch_size))
-        self._invoke()
+        self.lanes[0].begin(self._build(min(buffered, batch_size)))
 
     def _drop_trimmed(self) -> None:
         """Records trimmed by retention before they were settled are lost to expiry."""
         trim = self.shard.trim_index
         if trim > self.position:
-            self.mapping._lose(self, self.position, trim)
-            self.position = trim
-            if self.read_end < trim:
-                self.read_end = trim
+            self._lost(self.position, trim)
 
-    def _build(self, count: int) -> None:
+    def _build(self, count: int) -> Group:
         if _takes_batch_view(self.mapping.function):
-            self._build_fast(count)
-            return
+            return self._build_fast(count)
         shard = self.shard
-        start = self.position
-        group = _Group(start)
-        builder = self._builder
-        records: list[dict[str, Any]] = []
-        seqs: list[str] = []
-        arrivals: list[int] = []
-        sizes = group.sizes
-        group.records, group.seqs, group.arrivals = records, seqs, arrivals
-        total = envelope_size(0, 0)
-        separator = 0
-        for i in range(start, start + count):
-            seq = shard.sequence_number(i)
-            arrival_ms = shard.arrival_ms(i)
-            record, size = builder.record(shard.partition_key(i), seq, shard.data(i), arrival_ms)
-            if records and total + separator + size > PAYLOAD_LIMIT_BYTES:
-                break
-            total += separator + size
-            separator = 2
-            records.append(record)
-            sizes.append(size)
-            seqs.append(seq)
-            arrivals.append(arrival_ms)
-        group.hi = len(records)
-        self.group = group
+        # The function (or its role) may have changed since the last batch.
+        self._builder.role_arn = self.mapping.function.role
+        records, sizes, seqs, arrivals, total = self._builder.build(
+            shard, self.position, count, PAYLOAD_LIMIT_BYTES
+        )
         mapping = self.mapping
         sim = mapping.sim
         if sim.trace.wants("esm.batch"):
@@ -303,8 +228,9 @@ class ShardPoller:
                 count=len(records),
                 payload_bytes=total,
             )
+        return Group(self.position, records, sizes, seqs, arrivals)
 
-    def _build_fast(self, count: int) -> None:
+    def _build_fast(self, count: int) -> Group:
         """:meth:`_build` without event records: the what-if fast path.
 
         NOTE: a duration-model handler never reads the event, so the batch is cut from the
@@ -314,6 +240,7 @@ class ShardPoller:
         same sizes, same outcomes as :meth:`_build`: a test compares the two paths.
         """
         shard = self.shard
+        self._builder.role_arn = self.mapping.function.role
         start = self.position
         a = start - shard._base
         b = a + count
@@ -334,14 +261,14 @@ class ShardPoller:
             tag=shard.stream.tag,
             builder=self._builder,
         )
-        group = _Group(start)
-        group.columns = columns
-        group.sizes = sizes
-        group.arrivals = arrivals
-        group.seqs = LazySequence(columns, 0, k, Columns.sequence_number)
-        group.records = LazySequence(columns, 0, k, Columns.record, materialize=True)
-        group.hi = k
-        self.group = group
+        group = Group(
+            start,
+            LazySequence(columns, 0, k, Columns.record, materialize=True),
+            sizes,
+            LazySequence(columns, 0, k, Columns.sequence_number),
+            arrivals,
+            columns,
+        )
         mapping = self.mapping
         sim = mapping.sim
         if sim.trace.wants("esm.batch"):
@@ -354,205 +281,38 @@ class ShardPoller:
                 count=k,
                 payload_bytes=envelope_size(k, sum(sizes)),
             )
+        return group
 
-    # -- invoking -----------------------------------------------------------------------------
+    # -- what the lanes report ----------------------------------------------------------------
 
-    def _invoke(self) -> None:
-        self._timer = None
-        group = self.group
+    def _lost(self, start: int, end: int) -> None:
+        """Records ``[start, end)`` were trimmed by retention before they were settled."""
+        self.mapping._lose(self, start, end)
+        self.position = end
+        if self.read_end < end:
+            self.read_end = end
+
+    def _settled(self, start: int, end: int, kind: str, last_sequence_number: str) -> None:
+        """Records ``[start, end)`` reached their final fate: the checkpoint moves past them."""
         mapping = self.mapping
-        if group is None:
-            return
-        if not mapping.polling:
-            self.group = None
+        mapping.ledger.settle(self.shard.shard_id, start, end, kind, mapping.sim.now_ms)
+        if end > self.position:
+            self.position = end
+        if self.read_end < self.position:
             self.read_end = self.position
-            return
-        sim = mapping.sim
-        now_ms = sim.now_ms
-        # Records trimmed while the batch waited are lost; they are at the front.
-        trim = self.shard.trim_index
-        if trim > group.start + group.lo:
-            lost_hi = min(group.hi, trim - group.start)
-            mapping._lose(self, group.start + group.lo, group.start + lost_hi)
-            self.position = group.start + lost_hi
-            group.lo = lost_hi
-        max_age_ms = mapping.settings.max_record_age_ms
-        if max_age_ms >= 0 and group.lo < group.hi:
-            oldest_allowed = now_ms - max_age_ms
-            arrivals = group.arrivals
-            k = group.lo
-            while k < group.hi and arrivals[k] < oldest_allowed:
-                k += 1
-            if k > group.lo:
-                self._discard(destinations.RECORD_AGE_EXCEEDED, group.lo, k, with_response=False)
-                group.lo = k
-        if group.lo >= group.hi:
-            self._next_range()
-            return
-        lo, hi = group.lo, group.hi
-        size = envelope_size(hi - lo, sum(group.sizes[lo:hi]))
-        function = mapping.function
-        payload: Any
-        if group.columns is not None:
-            payload = BatchView(self.shard.shard_id, group.columns, lo, hi)
-        else:
-            payload = {"Records": group.records[lo:hi]}
-        try:
-            invocation = function.start_invocation(payload, self._on_complete, payload_size=size)
-        except (TooManyRequestsException, ResourceNotFoundException) as exc:
-            # Before invocation: retried until the records expire or pass the maximum age;
-            # never counted as a retry attempt [B4].
-            self.throttle_streak += 1
-            delay_ms = mapping.backoff.delay_ms(self.throttle_streak, mapping.rng)
-            self._stall(f"throttled ({exc.code}: {exc.message})")
-            mapping._throttled(self, exc)
-            if sim.trace.wants("esm.retry"):
-                sim.trace.emit(
-                    "esm.retry",
-                    uuid=mapping.uuid,
-                    shard=self.shard.shard_id,
-                    cause=exc.code,
-                    delay_ms=delay_ms,
-                    attempt=group.invocations,
-                )
-            self._timer = sim.call_later_ms(delay_ms, self._invoke)
-            return
-        except RequestTooLargeException:  # pragma: no cover - the 6 MiB cut prevents it
-            raise
-        self.throttle_streak = 0
-        self.in_flight = invocation
-        group.invocations += 1
-        group.last_request_id = invocation.request_id
-        first = group.start + lo
-        mapping.ledger.delivered(
-            self.shard.shard_id, first, first + hi - lo, group.reason, now_ms, invocation.request_id
-        )
-        if sim.trace.wants("esm.invoke"):
-            sim.trace.emit(
-                "esm.invoke",
+        if mapping.sim.trace.wants("esm.checkpoint"):
+            mapping.sim.trace.emit(
+                "esm.checkpoint",
                 uuid=mapping.uuid,
                 shard=self.shard.shard_id,
-                request_id=invocation.request_id,
-                first=group.seqs[lo],
-                count=hi - lo,
-                reason=group.reason,
-                attempt=group.invocations,
-                payload_bytes=size,
+                sequence_number=last_sequence_number,
+                fate=kind,
+                count=end - start,
             )
 
-    def _on_complete(self, invocation: Invocation) -> None:
-        self.in_flight = None
-        group = self.group
+    def _lane_done(self, lane: Lane) -> None:
+        """A lane finished its batch: read on at once while behind, else at the next slot."""
         mapping = self.mapping
-        assert group is not None, "an invocation completed with no batch"
-        sim = mapping.sim
-        now_ms = sim.now_ms
-        lo, hi = group.lo, group.hi
-        mapping._iterator_age.add(now_ms, now_ms - group.arrivals[hi - 1])
-        outcome = classify(
-            invocation.function_error,
-            invocation.response,
-            group.seqs[lo:hi],
-            mapping.settings.report_batch_item_failures,
-        )
-        if outcome.kind == "partial" and outcome.retry_from == 0:
-            outcome = type(outcome)(
-                "failure", reason="the first record of the batch failed", function_error=None
-            )
-        if sim.trace.wants("esm.result"):
-            sim.trace.emit(
-                "esm.result",
-                uuid=mapping.uuid,
-                shard=self.shard.shard_id,
-                request_id=invocation.request_id,
-                outcome=outcome.kind,
-                reason=outcome.reason,
-                retry_from=outcome.retry_from,
-            )
-        if outcome.kind == "success":
-            mapping.last_processing_result = "OK"
-            self.failure_streak = 0
-            self._settle(lo, hi, "succeeded")
-            self._next_range()
-            return
-        mapping.last_processing_result = "PROBLEM: Function call failed"
-        group.last_function_error = outcome.function_error
-        self.failure_streak += 1
-        self._stall(
-            f"retrying a failing batch ({outcome.reason}; "
-            f"{group.invocations} invocation(s) of this batch so far)"
-        )
-        if outcome.kind == "partial":
-            split = lo + outcome.retry_from
-            self._settle(lo, split, "succeeded")
-            group.lo = split
-            group.invocations = 0
-            group.reason = "partial-failure"
-            self._retry("partial-failure")
-            return
-        step = next_step(
-            size=hi - lo,
-            invocations=group.invocations,
-            max_retry_attempts=mapping.settings.max_retry_attempts,
-            bisect_on_error=mapping.settings.bisect_on_error,
-        )
-        if step == "give_up":
-            self._discard(destinations.RETRY_ATTEMPTS_EXHAUSTED, lo, hi, with_response=True)
-            self.failure_streak = 0
-            self._next_range()
-        elif step == "bisect":
-            mid = lo + bisect_point(hi - lo)
-            group.pending.insert(0, (mid, hi))
-            group.hi = mid
-            group.invocations = 0
-            group.reason = "bisect"
-            if sim.trace.wants("esm.bisect"):
-                sim.trace.emit(
-                    "esm.bisect",
-                    uuid=mapping.uuid,
-                    shard=self.shard.shard_id,
-                    first=group.seqs[lo],
-                    left=mid - lo,
-                    right=hi - mid,
-                )
-            self._retry("bisect")
-        else:
-            group.reason = "retry"
-            self._retry("retry")
-
-    def _retry(self, cause: str) -> None:
-        mapping = self.mapping
-        if not mapping.polling:
-            self.group = None
-            self.read_end = self.position
-            return
-        delay_ms = mapping.backoff.delay_ms(self.failure_streak, mapping.rng)
-        sim = mapping.sim
-        if sim.trace.wants("esm.retry"):
-            group = self.group
-            assert group is not None
-            sim.trace.emit(
-                "esm.retry",
-                uuid=mapping.uuid,
-                shard=self.shard.shard_id,
-                cause=cause,
-                delay_ms=delay_ms,
-                attempt=group.invocations,
-            )
-        self._timer = sim.call_later_ms(delay_ms, self._invoke)
-
-    def _next_range(self) -> None:
-        """The current range is settled: go on with the next one, or with the stream."""
-        group = self.group
-        assert group is not None
-        mapping = self.mapping
-        if group.pending:
-            group.lo, group.hi = group.pending.pop(0)
-            group.invocations = 0
-            group.reason = "bisect"
-            self._invoke()
-            return
-        self.group = None
         now_ms = mapping.sim.now_ms
         self.window_start_ms = now_ms
         self.stalled_since_ms = None
@@ -565,46 +325,9 @@ class ShardPoller:
         else:
             self._schedule_poll(self._next_slot_ms(now_ms))
 
-    # -- settling -----------------------------------------------------------------------------
-
-    def _settle(self, lo: int, hi: int, kind: str) -> None:
-        if hi <= lo:
-            return
-        group = self.group
-        assert group is not None
-        mapping = self.mapping
-        start, end = group.start + lo, group.start + hi
-        mapping.ledger.settle(self.shard.shard_id, start, end, kind, mapping.sim.now_ms)
-        if end > self.position:
-            self.position = end
-        if mapping.sim.trace.wants("esm.checkpoint"):
-            mapping.sim.trace.emit(
-                "esm.checkpoint",
-                uuid=mapping.uuid,
-                shard=self.shard.shard_id,
-                sequence_number=group.seqs[hi - 1],
-                fate=kind,
-                count=hi - lo,
-            )
-
-    def _discard(self, condition: str, lo: int, hi: int, *, with_response: bool) -> None:
-        """Give up records ``[lo, hi)`` of the group: the on-failure record, then move on."""
-        group = self.group
-        assert group is not None
-        mapping = self.mapping
-        invoke_count = group.invocations if with_response else group.invocations + 1
-        mapping._send_failure(
-            self,
-            condition=condition,
-            request_id=group.last_request_id,
-            invoke_count=invoke_count,
-            function_error=group.last_function_error,
-            with_response=with_response,
-            records=list(group.records[lo:hi]),
-            seqs=(group.seqs[lo], group.seqs[hi - 1]),
-            arrivals=(group.arrivals[lo], group.arrivals[hi - 1]),
-        )
-        self._settle(lo, hi, condition)
+    def _lane_abandoned(self, lane: Lane) -> None:
+        """The mapping stopped while the lane was busy: its records will be read again."""
+        self.read_end = self.position
 
     def _stall(self, reason: str) -> None:
         if self.stalled_since_ms is None:
@@ -614,24 +337,40 @@ class ShardPoller:
     # -- status -------------------------------------------------------------------------------
 
     @property
+    def idle(self) -> bool:
+        """No lane holds a batch."""
+        return all(lane.group is None for lane in self.lanes)
+
+    @property
+    def in_flight(self) -> Invocation | None:
+        """The invocation in flight on this shard, if any (one lane in part 1)."""
+        return self.lanes[0].in_flight
+
+    @property
     def caught_up(self) -> bool:
         """Nothing in flight or waiting, and every record of the shard settled."""
-        return (
-            self.group is None
-            and self.in_flight is None
-            and (self.finished or self.position >= self.shard.end_index)
-        )
+        if self.finished:
+            return True
+        # A closed shard is done only once its poller has seen the end (and started children).
+        return self.idle and self.position >= self.shard.end_index and not self.shard.closed
 
     def describe_stuck(self) -> str:
         shard = self.shard
         pending = shard.end_index - self.position
         first = ""
         if pending > 0 and self.position >= shard.trim_index:
-            first = f" from {shard.sequence_number(self.position)}"
-        since = self.stalled_since_ms
+            try:
+                first = f" from {shard.sequence_number(self.position)}"
+            except KinesimError:  # trimmed since
+                first = ""
+        lane = self.lanes[0]
+        since = lane.stalled_since_ms if lane.stalled_since_ms is not None else None
+        since = since if since is not None else self.stalled_since_ms
         when = "" if since is None else f" since {destinations.iso_ms(since)}"
-        if self.in_flight is not None:
-            why = f"an invocation is in flight (request {self.in_flight.request_id})"
+        if lane.in_flight is not None:
+            why = f"an invocation is in flight (request {lane.in_flight.request_id})"
+        elif lane.stall_reason:
+            why = lane.stall_reason
         elif self.stall_reason:
             why = self.stall_reason
         else:
@@ -639,13 +378,12 @@ class ShardPoller:
         return f"{shard.shard_id}: {pending} record(s){first} unsettled{when}: {why}"
 
     def _check(self) -> None:
-        assert self.position <= self.read_end or self.group is not None, "read cursor behind"
+        assert self.position <= self.read_end or not self.idle, "read cursor behind"
         ledger_checkpoint = self.mapping.ledger.checkpoint(self.shard.shard_id)
         assert ledger_checkpoint == self.position, (
             f"{self.shard.shard_id}: checkpoint {self.position} but the ledger settled up to "
             f"{ledger_checkpoint}"
         )
-        group = self.group
-        if group is not None:
-            assert group.start + group.lo == self.position, "batch does not start at checkpoint"
-            assert group.lo < group.hi or self.in_flight is None, "empty batch in flight"
+        assert len(self.lanes) == 1, "part 1 runs one lane per shard"
+        for lane in self.lanes:
+            lane._check()

@@ -6,6 +6,7 @@ the Lambda service); the registry itself lives on the simulator (``sim._mappings
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
@@ -223,7 +224,7 @@ class MappingService:
         destination = mapping.destination
         if target is not _UNSET:
             destination = self._destination(target)
-            settings = validate_settings(
+            settings = replace(
                 settings, on_failure=None if destination is None else destination.arn
             )
         if function is not None:
@@ -313,16 +314,53 @@ class EventSourceMappingMethods:
     _sim: Simulator
 
     def create_event_source_mapping(
-        self, function: object, source: object, **settings: Any
+        self,
+        function: object,
+        source: object,
+        *,
+        starting_position: str | None = None,
+        starting_position_timestamp: float | None = None,
+        batch_size: int = 100,
+        batching_window: float = 0,
+        parallelization_factor: int = 1,
+        bisect_on_error: bool = False,
+        max_retry_attempts: int = -1,
+        max_record_age: int = -1,
+        on_failure: object = None,
+        report_batch_item_failures: bool = False,
+        tumbling_window: int = 0,
+        filters: object = None,
+        enabled: bool = True,
+        retry_backoff: ExponentialBackoff | None = None,
     ) -> EventSourceMapping:
         """Create a mapping from ``source`` (a Stream or stream ARN) to ``function`` (a Function,
-        name or ARN). Keyword settings: ``starting_position`` ("LATEST", "TRIM_HORIZON",
-        "AT_TIMESTAMP" with ``starting_position_timestamp``), ``batch_size`` (1-10,000, 100),
-        ``batching_window`` (0-300 s), ``parallelization_factor`` (1-10), ``bisect_on_error``,
-        ``max_retry_attempts`` (-1 or 0-10,000), ``max_record_age`` (-1 or 60-604,800 s),
-        ``on_failure`` (queue, topic, bucket or ARN), ``report_batch_item_failures``,
-        ``tumbling_window``, ``filters``, ``enabled`` and kinesim's ``retry_backoff``."""
-        return self._sim._mappings.create(function, source, **settings)
+        name or ARN), as CreateEventSourceMapping does; it starts ``Creating``.
+
+        ``starting_position`` is required: "LATEST", "TRIM_HORIZON" or "AT_TIMESTAMP" (with
+        ``starting_position_timestamp``, epoch seconds). ``batch_size`` 1-10,000;
+        ``batching_window`` 0-300 s; ``parallelization_factor`` 1-10 (part 1 runs one batch per
+        shard); ``max_retry_attempts`` -1 (until the records expire) or 0-10,000;
+        ``max_record_age`` -1 or 60-604,800 s; ``on_failure`` an SQS queue, SNS topic or S3
+        bucket, or its ARN; ``retry_backoff`` (kinesim's) the delay between retries.
+        """
+        return self._sim._mappings.create(
+            function,
+            source,
+            starting_position=starting_position,
+            starting_position_timestamp=starting_position_timestamp,
+            batch_size=batch_size,
+            batching_window=batching_window,
+            parallelization_factor=parallelization_factor,
+            bisect_on_error=bisect_on_error,
+            max_retry_attempts=max_retry_attempts,
+            max_record_age=max_record_age,
+            on_failure=on_failure,
+            report_batch_item_failures=report_batch_item_failures,
+            tumbling_window=tumbling_window,
+            filters=filters,
+            enabled=enabled,
+            retry_backoff=retry_backoff,
+        )
 
     def get_event_source_mapping(self, uuid: str | EventSourceMapping) -> EventSourceMapping:
         return self._sim._mappings.get(uuid)
@@ -335,6 +373,11 @@ class EventSourceMappingMethods:
     def update_event_source_mapping(
         self, uuid: str | EventSourceMapping, **changes: Any
     ) -> EventSourceMapping:
+        """UpdateEventSourceMapping: any of ``enabled``, ``function``, ``batch_size``,
+        ``batching_window``, ``parallelization_factor``, ``bisect_on_error``,
+        ``max_retry_attempts``, ``max_record_age``, ``on_failure`` (None removes it),
+        ``report_batch_item_failures``, ``tumbling_window``, ``filters``. The mapping goes
+        ``Updating`` / ``Enabling`` / ``Disabling``; the settings apply when that completes."""
         return self._sim._mappings.update(uuid, **changes)
 
     def delete_event_source_mapping(self, uuid: str | EventSourceMapping) -> EventSourceMapping:

@@ -22,7 +22,6 @@ from itertools import accumulate
 from typing import TYPE_CHECKING
 
 from kinesim._errors import InvalidArgumentException, KinesimValueError
-from kinesim._kinesis import sequence
 from kinesim._kinesis.hashing import hash_key_of
 
 if TYPE_CHECKING:
@@ -103,7 +102,6 @@ def put_bulk(stream: Stream, data: Sequence[bytes], keys: Sequence[str]) -> Bulk
         )
     sim = stream.sim
     now_ms = sim.now_ms
-    stream._expire_all_due()
     limits_on = sim.limits.kinesis_throughput
     window_ms = now_ms - now_ms % 1000  # the write limiter's one-second window
     opens, starts = stream._open, stream._open_starts
@@ -137,6 +135,8 @@ def put_bulk(stream: Stream, data: Sequence[bytes], keys: Sequence[str]) -> Bulk
     ok_bytes = 0
     for shard, (shard_data, shard_keys, shard_sizes) in per_shard.items():
         first = _append_many(shard, shard_data, shard_keys, shard_sizes)
+        if shard._last_seq_ms > stream._max_seq_ms:
+            stream._max_seq_ms = shard._last_seq_ms
         appended.append((shard, first, len(shard_data)))
         ok_bytes += sum(shard_sizes)
     ok = n - len(failed)
@@ -152,13 +152,6 @@ def put_bulk(stream: Stream, data: Sequence[bytes], keys: Sequence[str]) -> Bulk
     if throttled:
         stream._count_write_throttles(throttled)
     if sim.trace.wants("kinesis.put"):
-        first_seq = None
-        if appended:
-            # The first accepted entry of the request: the lowest index among the shards' firsts.
-            shard, position, _ = appended[0]
-            first_seq = sequence.encode(
-                shard._seq_ms[position - shard._base], shard.index, position + 1, stream.tag
-            )
         sim.trace.emit(
             "kinesis.put",
             stream=stream.name,
@@ -166,6 +159,5 @@ def put_bulk(stream: Stream, data: Sequence[bytes], keys: Sequence[str]) -> Bulk
             failed=len(failed),
             bytes=ok_bytes,
             shards=sorted(s.shard_id for s in per_shard),
-            first_seq=first_seq,
         )
     return BulkPutResult(failed, appended)

@@ -65,6 +65,7 @@ ON_DEMAND_INITIAL_SHARDS = 4
 ACCOUNT_SHARD_LIMIT = 20_000
 ON_DEMAND_STREAM_LIMIT = 50
 _ARN = re.compile(r"arn:aws.*:kinesis:.*:\d{12}:stream/\S+")
+_STREAM_ARN = re.compile(r"arn:aws[^:]*:kinesis:[^:]*:\d{12}:stream/([^/]+)")
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -97,6 +98,7 @@ class KinesisService:
         self._streams: dict[str, Stream] = {}
         key = sim.random("kinesis.iterators").getrandbits(256).to_bytes(32, "big")
         self._codec = IteratorCodec(key)
+        self._serial = 0
 
     def __repr__(self) -> str:
         return f"<KinesisService {len(self._streams)} streams>"
@@ -117,9 +119,11 @@ class KinesisService:
         return stream
 
     def stream_by_arn(self, arn: str) -> Stream:
-        """The stream with this ARN; ``ResourceNotFoundException`` if there is none."""
+        """The stream with this ARN; ``ResourceNotFoundException`` if there is none (also for
+        an ARN of another Region or account, or of a consumer)."""
         check_str(arn, "streamARN", max_len=2048, pattern=_ARN.pattern)
-        name = arn.rsplit("/", 1)[-1]
+        match = _STREAM_ARN.fullmatch(arn)
+        name = match.group(1) if match else arn.partition(":stream/")[2].split("/")[0]
         stream = self._streams.get(name)
         if stream is None or stream.arn != arn:
             raise self._not_found(name)
@@ -271,7 +275,7 @@ class KinesisService:
             if shard._expiry_timer is not None:
                 shard._expiry_timer.cancel()
                 shard._expiry_timer = None
-            shard._trim_before(shard.end_index)
+            shard._release()
             shard._waiters.clear()
         stream._shards.clear()
         stream._open = []
@@ -527,8 +531,19 @@ class KinesisService:
         return self._issue(stream, shard, position)
 
     def _issue(self, stream: Stream, shard: Shard, position: int) -> str:
+        # The serial number makes every iterator distinct, as AWS's are (a GetRecords that
+        # returns nothing still hands back a new NextShardIterator).
+        self._serial += 1
         return self._codec.encode(
-            IteratorState("it", stream.name, stream.tag, shard.index, position, self.sim.now_ms)
+            IteratorState(
+                "it",
+                stream.name,
+                stream.tag,
+                shard.index,
+                position,
+                self.sim.now_ms,
+                str(self._serial),
+            )
         )
 
     def shard_iterator_for(self, shard: Shard, position: int) -> str:
@@ -633,13 +648,13 @@ def _apply_filter(stream: Stream, kind: str, at_ms: int) -> list[Shard]:
     if kind == "AT_LATEST":
         return [s for s in shards if not s.closed]
     if kind in ("AT_TRIM_HORIZON", "AT_TIMESTAMP"):
-        # Shards open at that instant; an instant before the stream existed means its first
-        # shards.
+        # [BC-K]: start <= t and (end >= t or still open); an instant before the stream existed
+        # means its first shards.
         at_ms = max(at_ms, stream.created_ms)
         return [
             s
             for s in shards
-            if s.created_ms <= at_ms and (s.closed_ms is None or s.closed_ms > at_ms)
+            if s.created_ms <= at_ms and (s.closed_ms is None or s.closed_ms >= at_ms)
         ]
-    # FROM_TIMESTAMP: open at that instant, or created later.
-    return [s for s in shards if s.closed_ms is None or s.closed_ms > at_ms]
+    # FROM_TIMESTAMP [BC-K]: closed shards whose end >= t, and every open shard.
+    return [s for s in shards if s.closed_ms is None or s.closed_ms >= at_ms]

@@ -342,14 +342,22 @@ class Shard:
                 sim.call_at_ms(sim.now_ms, waiter._fire)
 
     def notify_on_arrival(self, callback: Callable[[Shard], Any]) -> _ArrivalWaiter:
-        """Schedule ``callback(shard)`` once, at the time of the next put to this shard.
+        """Schedule ``callback(shard)`` once, at the time of the next put to this shard (or
+        when the shard closes; at once if it is already closed).
 
-        The callback never runs inside the put: it is queued at the put's virtual time. Returns
-        a handle whose ``cancel()`` forgets it.
+        The callback never runs inside the put: it is queued at the put's virtual time. A second
+        put before it runs does not queue it again. Returns a handle whose ``cancel()`` forgets
+        it.
         """
         if not callable(callback):
             raise KinesimTypeError(f"notify_on_arrival takes a callable, got {callback!r}")
         waiter = _ArrivalWaiter(self, callback)
+        if self.closed:
+            # Nothing will arrive any more: tell the reader now (it will see the shard's end).
+            waiter.scheduled = True
+            sim = self.stream.sim
+            sim.call_at_ms(sim.now_ms, waiter._fire)
+            return waiter
         self._waiters = [w for w in self._waiters if not w.cancelled]
         self._waiters.append(waiter)
         return waiter
@@ -425,6 +433,15 @@ class Shard:
             del self._cum[:dead]
             self._base = position
         return count, dropped_bytes
+
+    def _release(self) -> None:
+        """Drop every column once nothing is held any more (an expired or deleted shard)."""
+        self._trim_before(self.end_index)
+        if self._cum:
+            self._cum_base = self._cum[-1]
+        self._data, self._keys = [], []
+        self._arrival, self._seq_ms, self._cum = array("q"), array("q"), array("q")
+        self._base = self.end_index
 
     # -- invariants ---------------------------------------------------------------------------
 

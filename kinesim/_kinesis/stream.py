@@ -136,6 +136,9 @@ class Stream:
         self._children: dict[str, list[Shard]] = {}
         self._lineage: dict[str, tuple[str | None, str | None]] = {}
         self._scalings_ms: list[int] = []
+        self._mode_switches_ms: list[int] = []
+        # The largest sequence clock any shard has used: numbers above it were never issued.
+        self._max_seq_ms = self.created_ms
         self._deleted = False
         for start, end in even_ranges(shard_count):
             self._new_shard(start, end)
@@ -167,17 +170,22 @@ class Stream:
         return shard
 
     def children_of(self, shard_id: str) -> list[Shard]:
-        """The shards created from ``shard_id`` by a split or merge (empty while it is open)."""
-        return [c for c in self._children.get(shard_id, []) if c.shard_id in self._shards]
+        """The shards created from ``shard_id`` by a split or merge (empty while it is open).
+
+        Expired children are included: a reader that reaches the end of a parent late can walk
+        through them (they read as closed and empty) to the shards that followed.
+        """
+        return list(self._children.get(shard_id, []))
 
     def parents_of(self, shard_id: str) -> tuple[str | None, str | None]:
         """``(parent_shard_id, adjacent_parent_shard_id)`` of any shard ever in the stream."""
         return self._lineage.get(shard_id, (None, None))
 
     def shard_for_key(self, partition_key: str, explicit_hash_key: str | None = None) -> Shard:
-        """The open shard a record with this key would go to now."""
-        h = hash_key_of(partition_key) if explicit_hash_key is None else int(explicit_hash_key)
-        return self._route(h)
+        """The open shard a record with this key would go to now (validated like a put)."""
+        self._require_writable()
+        hash_key = self._validate_entry(b"", partition_key, explicit_hash_key, None)[3]
+        return self._route(hash_key)
 
     def _route(self, hash_key: int) -> Shard:
         return self._open[bisect_right(self._open_starts, hash_key) - 1]
@@ -418,13 +426,16 @@ class Stream:
                 pattern=sequence.SEQUENCE_NUMBER_PATTERN,
             )
             parts = sequence.decode(snfo)
-            if parts is not None and parts.stream_tag == self.tag:
+            if (
+                parts is not None
+                and parts.stream_tag == self.tag
+                and parts.time_ms <= self._max_seq_ms
+            ):
                 # A number from this stream: the new record's must be larger. T leads the
                 # number, so a sequence clock above the given one's T is enough.
                 floor_ms = parts.time_ms + 1
         sim = self.sim
         now_ms = sim.now_ms
-        self._expire_all_due()
         shard = self._route(hash_key)
         metric = self._metric
         if sim.limits.kinesis_throughput:
@@ -435,6 +446,8 @@ class Stream:
                 raise ProvisionedThroughputExceededException(self._rate_exceeded(shard))
             limiter.charge(1, size)
         position = shard._append(raw, key, size, now_ms, floor_ms)
+        if shard._last_seq_ms > self._max_seq_ms:
+            self._max_seq_ms = shard._last_seq_ms
         seq = sequence.encode(shard._last_seq_ms, shard.index, position + 1, self.tag)
         self._count_incoming(shard, 1, size)
         metric("PutRecord.Success", "Count").add(now_ms, 1)
@@ -447,7 +460,6 @@ class Stream:
                 records=1,
                 bytes=size,
                 first=position,
-                seq=seq,
             )
         return PutRecordResult(shard.shard_id, seq, self.encryption_type)
 
@@ -481,13 +493,11 @@ class Stream:
             )
         sim = self.sim
         now_ms = sim.now_ms
-        self._expire_all_due()
         limits_on = sim.limits.kinesis_throughput
         results: list[PutRecordsResultEntry] = []
         throttled: dict[Shard, int] = {}
         incoming: dict[Shard, list[int]] = {}
         ok_bytes = 0
-        first_seq = None
         for raw, key, size, hash_key in parsed:
             shard = self._route(hash_key)
             if limits_on:
@@ -503,8 +513,9 @@ class Stream:
                     continue
                 limiter.charge(1, size)
             position = shard._append(raw, key, size, now_ms, 0)
+            if shard._last_seq_ms > self._max_seq_ms:
+                self._max_seq_ms = shard._last_seq_ms
             seq = sequence.encode(shard._last_seq_ms, shard.index, position + 1, self.tag)
-            first_seq = first_seq or seq
             results.append(PutRecordsResultEntry(shard.shard_id, seq))
             counts = incoming.setdefault(shard, [0, 0])
             counts[0] += 1
@@ -531,7 +542,6 @@ class Stream:
                 failed=failed,
                 bytes=ok_bytes,
                 shards=sorted(s.shard_id for s in incoming),
-                first_seq=first_seq,
             )
         return PutRecordsResult(failed, results, self.encryption_type)
 
@@ -590,6 +600,7 @@ class Stream:
             and shard.shard_id in self._shards
         ):
             del self._shards[shard.shard_id]
+            shard._release()
             changed = True
             self.sim.trace.emit(
                 "kinesis.trim",
@@ -613,12 +624,6 @@ class Stream:
             and self._expire(shard)
         ):
             self._schedule_expiry(shard)
-
-    def _expire_all_due(self) -> None:
-        # Only shards whose timer is due now can need it; cheap when nothing is due.
-        for shard in self._open:
-            if shard.trim_index < shard.end_index:
-                self._expire_due(shard)
 
     @property
     def retention_hours(self) -> int:
@@ -811,6 +816,39 @@ class Stream:
             merged = group[0]
             for nxt in group[1:]:
                 merged = self._merge(merged, nxt)
+
+    def update_stream_mode(self, mode: str) -> None:
+        """UpdateStreamMode: switch between PROVISIONED and ON_DEMAND (at most twice per
+        rolling 24 hours). The open shards stay as they are."""
+        check_enum(mode, "streamModeDetails.streamMode", ["PROVISIONED", "ON_DEMAND"])
+        self._require_active()
+        now_ms = self.sim.now_ms
+        recent = [t for t in self._mode_switches_ms if t > now_ms - _DAY_MS]
+        if len(recent) >= 2:
+            raise LimitExceededException(
+                f"Stream {self.name} under account {self.account_id} has already switched "
+                "capacity mode twice in the last 24 hours."
+            )
+        if mode == self.mode:
+            raise InvalidArgumentException(
+                f"Stream {self.name} under account {self.account_id} is already in {mode} mode."
+            )
+        self._mode_switches_ms = [*recent, now_ms]
+
+        def apply() -> None:
+            self.mode = mode
+
+        self._control(apply, "kinesis.mode", mode=mode)
+
+    def update_max_record_size(self, max_record_size_kib: int) -> None:
+        """UpdateMaxRecordSize: 1,024-10,240 KiB (data plus partition key)."""
+        kib = check_int(max_record_size_kib, "maxRecordSizeInKiB", minimum=1024, maximum=10240)
+        self._require_active()
+
+        def apply() -> None:
+            self.max_record_size_kib = kib
+
+        self._control(apply, "kinesis.max_record_size", kib=kib)
 
     # -- tags, encryption, monitoring ---------------------------------------------------------
 

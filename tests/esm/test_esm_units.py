@@ -332,3 +332,51 @@ def test_ledger_ranges_merge_and_answer_queries() -> None:
     ledger._check()
     with pytest.raises(AssertionError, match="vanish"):
         ledger.settle("shardId-000000000000", 7, 8, "succeeded", 15)
+
+
+class _RowsShard:
+    def __init__(self, rows: list[tuple[str, bytes, int, str]]) -> None:
+        self.rows = rows
+
+    def sequence_number(self, i: int) -> str:
+        return self.rows[i][3]
+
+    def arrival_ms(self, i: int) -> int:
+        return self.rows[i][2]
+
+    def partition_key(self, i: int) -> str:
+        return self.rows[i][0]
+
+    def data(self, i: int) -> bytes:
+        return self.rows[i][1]
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(
+            st.text(min_size=1, max_size=20),
+            st.binary(max_size=300),
+            st.integers(min_value=0, max_value=4_102_444_800_000),
+            st.from_regex(r"[1-9][0-9]{0,55}", fullmatch=True),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.integers(min_value=0, max_value=4000),
+)
+def test_build_matches_record_and_cuts_at_the_limit(
+    rows: list[tuple[str, bytes, int, str]], limit: int
+) -> None:
+    records, sizes, seqs, arrivals, total = BUILDER.build(_RowsShard(rows), 0, len(rows), limit)
+    assert len(records) >= 1
+    assert total == len(json.dumps({"Records": records}))
+    assert total <= limit or len(records) == 1
+    if len(records) < len(rows):
+        longer = [BUILDER.record(k, s, d, a)[0] for k, d, a, s in rows[: len(records) + 1]]
+        assert len(json.dumps({"Records": longer})) > limit
+    for (key, data, arrival, seq), record, size in zip(rows, records, sizes, strict=False):
+        assert record == BUILDER.record(key, seq, data, arrival)[0]
+        assert size == len(json.dumps(record))
+    assert seqs == [r[3] for r in rows[: len(records)]]
+    assert arrivals == [r[2] for r in rows[: len(records)]]
