@@ -123,9 +123,10 @@ class EventSourceMapping:
             self.settings = self._pending_settings
             self.destination = self._pending_destination
             self._pending_settings = None
+        was_polling = self.polling  # Updating keeps polling: nothing to restart
         self.state = target
         self.sim.trace.emit("esm.state", uuid=self.uuid, state=target)
-        if target == "Enabled":
+        if target == "Enabled" and not was_polling:
             self._start_pollers()
 
     def _begin(self, state: str, target: str) -> None:

@@ -263,3 +263,24 @@ def test_delete_while_enabling_never_starts_the_pollers() -> None:
     assert states == ["Disabled", "Enabling", "Deleting"]
     assert handler.events == []
     assert sim.lambda_.list_event_source_mappings() == []
+
+
+def test_an_update_keeps_the_pollers_running_and_applies_at_the_end() -> None:
+    handler = Recorder()
+    sim = kinesim.Simulator(timings=kinesim.Timings(mapping_transition_s=5))
+    sim, stream, fn = setup(handler, sim=sim)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", batch_size=2
+    )
+    sim.advance(5)
+    sim.lambda_.update_event_source_mapping(esm, batch_size=3)
+    put(stream, [f"r{i}" for i in range(4)])
+    sim.advance(3)  # Updating: still polling with the old batch size
+    assert handler.batches == [["r0", "r1"], ["r2", "r3"]]
+    sim.advance(3)
+    assert esm.state == "Enabled"
+    put(stream, [f"s{i}" for i in range(3)])
+    sim.drain()
+    assert handler.batches[2:] == [["s0", "s1", "s2"]]
+    polls = [e.fields["start"] for e in sim.trace.of_kind("esm.poll")]
+    assert polls == sorted(polls)  # the end of the update did not restart (re-read) anything
