@@ -51,6 +51,7 @@ from kinesim._kinesis import (
     ShardRead,
     Stream,
 )
+from kinesim._kinesis.fanout import Consumer, FanoutEvent, Subscription
 from kinesim._lambda import (
     Constant,
     DurationModel,
@@ -76,12 +77,14 @@ __all__ = [
     "Bucket",
     "BucketAlreadyOwnedByYou",
     "Constant",
+    "Consumer",
     "DurationModel",
     "Empirical",
     "EventSourceMapping",
     "ExpiredIteratorException",
     "ExpiredNextTokenException",
     "ExponentialBackoff",
+    "FanoutEvent",
     "Function",
     "GetRecordsResult",
     "Handle",
@@ -126,6 +129,7 @@ __all__ = [
     "ShardRead",
     "Simulator",
     "Stream",
+    "Subscription",
     "Timings",
     "TooManyRequestsException",
     "Topic",

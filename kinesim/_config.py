@@ -39,6 +39,14 @@ class Timings:
     #: 10-minute idle lifetime measured by mikhail.io ("AWS Lambda Cold Starts After 10 Minutes",
     #: 2019). See docs/fidelity/lambda.md.
     lambda_keep_alive_s: float = 600.0
+    #: Enhanced fan-out push latency: from a record's arrival to the SubscribeToShard event that
+    #: carries it (AWS quotes about 70 ms on average for fan-out; a data-plane delay, so it is
+    #: not zero by default).
+    efo_push_latency_s: float = 0.07
+    #: Enhanced fan-out: least time between two events of one subscription; records arriving
+    #: closer together share an event. Assumed (AWS does not say): bounds a hot shard to 50
+    #: events a second per subscription and adds at most 20 ms to the push latency.
+    efo_event_interval_s: float = 0.02
 
     def __post_init__(self) -> None:
         for field in fields(self):

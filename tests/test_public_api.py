@@ -72,6 +72,9 @@ PUBLIC = {
     "Shard",
     "ShardRead",
     "Stream",
+    "Consumer",
+    "FanoutEvent",
+    "Subscription",
 }
 
 

@@ -25,6 +25,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.fanout.consumers import KinesisFanoutMixin
 from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorState
 from kinesim._kinesis.shard import MAX_READ_RECORDS, Record, Shard
 from kinesim._kinesis.stream import (
@@ -90,7 +91,7 @@ class GetRecordsResult:
     child_shards: list[dict[str, Any]] = field(default_factory=list)
 
 
-class KinesisService:
+class KinesisService(KinesisFanoutMixin):
     """Kinesis Data Streams for one simulator (``sim.kinesis``)."""
 
     def __init__(self, sim: Simulator) -> None:

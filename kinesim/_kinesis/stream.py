@@ -26,6 +26,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.fanout.consumers import StreamConsumersMixin
 from kinesim._kinesis.hashing import HASH_KEY_PATTERN, MAX_HASH_KEY, even_ranges, hash_key_of
 from kinesim._kinesis.shard import MIB, Shard, ShardRead
 from kinesim._kinesis.validate import as_bytes, check_enum, check_int, check_str, fail
@@ -97,7 +98,7 @@ def _epoch_datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms // 1000, timezone.utc).replace(microsecond=(ms % 1000) * 1000)
 
 
-class Stream:
+class Stream(StreamConsumersMixin):
     """A Kinesis data stream. Create one with ``sim.kinesis.create_stream``."""
 
     def __init__(
