@@ -1,0 +1,374 @@
+"""Checks of the guarantees a Kinesis-triggered function relies on, usable in any test.
+
+Each check raises :class:`InvariantViolation` (an ``AssertionError``, so pytest shows it as a
+failed assertion) whose message names the records (shard, sequence number, partition key), the
+deliveries (request id, why, when) and the times involved.
+
+What a handler was given is a list of :class:`Delivery` values, oldest first. Get them from a
+mapping's ledger (:func:`deliveries`, what kinesim invoked) or record them yourself from the
+events your handler received (:meth:`Delivery.from_event`)::
+
+    from kinesim import invariants
+
+    sim.drain()
+    invariants.check_order_per_key(invariants.deliveries(esm))
+    invariants.check_no_silent_loss(esm)
+    invariants.check_idempotent(counts, invariants.deliveries(esm),
+                                expected=lambda records: Counter(r.partition_key for r in records))
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kinesim._observe.render import format_epoch_ms
+
+if TYPE_CHECKING:
+    from kinesim._esm.mapping import EventSourceMapping
+
+__all__ = [
+    "Delivery",
+    "InvariantViolation",
+    "SeenRecord",
+    "check_at_least_once",
+    "check_idempotent",
+    "check_no_silent_loss",
+    "check_order_per_key",
+    "deliveries",
+]
+
+#: At most this many offending records are spelled out in a message.
+_SHOW = 10
+
+
+class InvariantViolation(AssertionError):
+    """A guarantee does not hold; the message says which records, deliveries and times."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRecord:
+    """A record as a handler saw it."""
+
+    shard_id: str
+    sequence_number: str
+    partition_key: str
+    data: bytes
+    arrival_ms: int | None = None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Sorts records of one shard in sequence order."""
+        return self.shard_id, int(self.sequence_number)
+
+    def describe(self) -> str:
+        arrived = "" if self.arrival_ms is None else f", arrived {format_epoch_ms(self.arrival_ms)}"
+        return (
+            f"{self.shard_id}/{self.sequence_number} (partition key {self.partition_key!r}, "
+            f"data {_short(self.data)}{arrived})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One invocation: its request id, when it started (epoch ms), why, and its records."""
+
+    request_id: str
+    time_ms: int
+    records: tuple[SeenRecord, ...]
+    reason: str = ""
+
+    def describe(self) -> str:
+        why = f" ({self.reason})" if self.reason else ""
+        return f"request {self.request_id}{why} at {format_epoch_ms(self.time_ms)}"
+
+    @classmethod
+    def from_event(
+        cls, event: dict[str, Any], *, time_ms: int, request_id: str = "", reason: str = ""
+    ) -> Delivery:
+        """The delivery of a Kinesis event as Lambda passes it to a handler."""
+        records = []
+        for record in event.get("Records", []):
+            kinesis = record["kinesis"]
+            shard_id = str(record.get("eventID", "")).split(":", 1)[0]
+            arrival = kinesis.get("approximateArrivalTimestamp")
+            records.append(
+                SeenRecord(
+                    shard_id=shard_id,
+                    sequence_number=kinesis["sequenceNumber"],
+                    partition_key=kinesis["partitionKey"],
+                    data=base64.b64decode(kinesis["data"]),
+                    arrival_ms=None if arrival is None else round(float(arrival) * 1000),
+                )
+            )
+        return cls(request_id=request_id, time_ms=time_ms, records=tuple(records), reason=reason)
+
+
+def _short(data: bytes, width: int = 24) -> str:
+    text = repr(data[:width])
+    return text + "…" if len(data) > width else text
+
+
+def _records(shard: Any, start: int, end: int) -> list[SeenRecord]:
+    return [
+        SeenRecord(
+            shard_id=shard.shard_id,
+            sequence_number=shard.sequence_number(i),
+            partition_key=shard.partition_key(i),
+            data=shard.data(i),
+            arrival_ms=shard.arrival_ms(i),
+        )
+        for i in range(max(start, shard.trim_index), end)
+    ]
+
+
+def deliveries(mapping: EventSourceMapping) -> list[Delivery]:
+    """Every invocation a mapping made, from its ledger, oldest first (records still retained)."""
+    out: list[Delivery] = []
+    order = 0
+    keyed: list[tuple[int, int, Delivery]] = []
+    for book in mapping.ledger._books.values():
+        for start, end, reason, time_ms, request_id in book.deliveries:
+            delivery = Delivery(
+                request_id=request_id,
+                time_ms=time_ms,
+                records=tuple(_records(book.shard, start, end)),
+                reason=reason,
+            )
+            keyed.append((time_ms, order, delivery))
+            order += 1
+    keyed.sort(key=lambda item: (item[0], item[1]))
+    out.extend(delivery for _, _, delivery in keyed)
+    return out
+
+
+def _fail(headline: str, details: Sequence[str]) -> InvariantViolation:
+    lines = [headline]
+    lines.extend(f"  {line}" for line in details[:_SHOW])
+    if len(details) > _SHOW:
+        lines.append(f"  … and {len(details) - _SHOW} more")
+    return InvariantViolation("\n".join(lines))
+
+
+# -- ordering ---------------------------------------------------------------------------------
+
+
+def check_order_per_key(seen: Iterable[Delivery]) -> None:
+    """Records with the same partition key reach the handler in sequence-number order.
+
+    Within one delivery a key's records are in order; and across deliveries no record is
+    delivered for the first time after a later record of its key (redeliveries by retries may
+    go back: they repeat records already delivered).
+    """
+    problems: list[str] = []
+    newest: dict[tuple[str, str], tuple[SeenRecord, Delivery]] = {}
+    delivered: set[tuple[str, int]] = set()
+    for delivery in seen:
+        last_in_batch: dict[tuple[str, str], SeenRecord] = {}
+        for record in delivery.records:
+            group = (record.shard_id, record.partition_key)
+            before = last_in_batch.get(group)
+            if before is not None and record.key <= before.key:
+                problems.append(
+                    f"{delivery.describe()} has {record.describe()} after {before.describe()}"
+                )
+            last_in_batch[group] = record
+            if record.key in delivered:
+                continue
+            previous = newest.get(group)
+            if previous is not None and record.key < previous[0].key:
+                # Disorder inside one delivery was reported above already.
+                if previous[1] is not delivery:
+                    problems.append(
+                        f"{record.describe()} was first delivered in {delivery.describe()}, "
+                        f"after the later {previous[0].describe()} in {previous[1].describe()}"
+                    )
+            else:
+                newest[group] = (record, delivery)
+            delivered.add(record.key)
+    if problems:
+        raise _fail("records of one partition key were delivered out of order:", problems)
+
+
+# -- at least once ----------------------------------------------------------------------------
+
+
+def check_at_least_once(
+    mapping: EventSourceMapping, seen: Iterable[Delivery] | None = None
+) -> None:
+    """Every record the mapping settled as ``succeeded`` was delivered at least once.
+
+    ``seen`` is what the handler got (default: the mapping's own record of its invocations);
+    pass the deliveries your handler recorded to check kinesim's claim against them.
+    """
+    observed = deliveries(mapping) if seen is None else list(seen)
+    delivered = {record.key for delivery in observed for record in delivery.records}
+    missing: list[str] = []
+    for book in mapping.ledger._books.values():
+        for start, end, kind, time_ms in zip(
+            book.fate_starts, book.fate_ends, book.fate_kinds, book.fate_times, strict=True
+        ):
+            if kind != "succeeded":
+                continue
+            for record in _records(book.shard, start, end):
+                if record.key not in delivered:
+                    missing.append(
+                        f"{record.describe()}: settled as succeeded by "
+                        f"{format_epoch_ms(time_ms)} but never delivered"
+                    )
+    if missing:
+        raise _fail(f"{len(missing)} record(s) succeeded without reaching the handler:", missing)
+
+
+# -- no silent loss ---------------------------------------------------------------------------
+
+
+def _reported_ranges(mapping: EventSourceMapping) -> list[tuple[str, int, int]]:
+    """``(shard_id, first, last)`` sequence numbers of every failure record the destination got."""
+    target = mapping.destination
+    if target is None:
+        return []
+    documents: list[Any]
+    if hasattr(target, "json_bodies"):
+        documents = target.json_bodies()
+    elif hasattr(target, "json_messages"):
+        documents = target.json_messages()
+    else:
+        documents = target.json_objects()
+    ranges = []
+    for document in documents:
+        if isinstance(document, str):  # an SNS envelope's Message
+            document = json.loads(document)
+        info = document.get("KinesisBatchInfo") if isinstance(document, dict) else None
+        if info:
+            ranges.append(
+                (
+                    info["shardId"],
+                    int(info["startSequenceNumber"]),
+                    int(info["endSequenceNumber"]),
+                )
+            )
+    return ranges
+
+
+def check_no_silent_loss(mapping: EventSourceMapping, *, allow: Iterable[str] = ()) -> None:
+    """Every record is accounted for: processed, or reported to the on-failure destination.
+
+    Call it at quiescence (after ``sim.drain()``). A record is lost if it has no final fate yet,
+    if it was given up (``RetryAttemptsExhausted`` / ``RecordAgeExceeded``) and no failure
+    record covering it reached the on-failure destination, or if retention trimmed it before
+    it was processed (``expired``). ``allow`` names the losses the test accepts: any of
+    ``"unresolved"``, ``"discarded"`` (given up without a destination report) and
+    ``"expired"``.
+    """
+    allowed = set(allow)
+    unknown = allowed - {"unresolved", "discarded", "expired"}
+    if unknown:
+        from kinesim._errors import KinesimValueError
+
+        raise KinesimValueError(
+            f"allow takes 'unresolved', 'discarded' and 'expired', got {sorted(unknown)}"
+        )
+    reported = _reported_ranges(mapping)
+    problems: list[str] = []
+    for book in mapping.ledger._books.values():
+        shard: Any = book.shard  # a kinesim Shard (the ledger types it narrowly)
+        for start, end, kind, time_ms in zip(
+            book.fate_starts, book.fate_ends, book.fate_kinds, book.fate_times, strict=True
+        ):
+            if kind == "succeeded":
+                continue
+            if kind == "expired":
+                if "expired" not in allowed:
+                    problems.append(
+                        f"{shard.shard_id} positions [{start}, {end}): {end - start} record(s) "
+                        f"trimmed by retention before they were processed (noticed "
+                        f"{format_epoch_ms(time_ms)})"
+                    )
+                continue
+            if "discarded" in allowed:
+                continue
+            for record in _records(shard, start, end):
+                sequence = int(record.sequence_number)
+                if not any(
+                    sid == shard.shard_id and first <= sequence <= last
+                    for sid, first, last in reported
+                ):
+                    where = (
+                        "no on-failure destination is configured"
+                        if mapping.destination is None
+                        else f"no failure record for it reached {mapping.destination.arn}"
+                    )
+                    problems.append(
+                        f"{record.describe()}: given up ({kind}) at {format_epoch_ms(time_ms)} "
+                        f"and {where}"
+                    )
+        if "unresolved" not in allowed and shard.end_index > book.settled_end:
+            first = max(book.settled_end, shard.trim_index)
+            pending = _records(shard, first, min(shard.end_index, first + 3))
+            shown = ", ".join(record.describe() for record in pending)
+            problems.append(
+                f"{shard.shard_id}: {shard.end_index - book.settled_end} record(s) from position "
+                f"{book.settled_end} have no fate yet (first: {shown}); is the mapping drained?"
+            )
+    if "unresolved" not in allowed:
+        books = mapping.ledger._books
+        for shard in mapping.stream.shards:
+            if shard.shard_id not in books and shard.end_index > shard.trim_index:
+                count = shard.end_index - shard.trim_index
+                first = _records(shard, shard.trim_index, shard.trim_index + 1)[0]
+                problems.append(
+                    f"{shard.shard_id}: {count} record(s) never read: the mapping has no poller "
+                    f"for this shard (first: {first.describe()})"
+                )
+    if problems:
+        raise _fail(f"mapping {mapping.uuid} lost records silently:", problems)
+
+
+# -- idempotency ------------------------------------------------------------------------------
+
+
+def check_idempotent(
+    actual: Any,
+    seen: Iterable[Delivery],
+    *,
+    expected: Callable[[list[SeenRecord]], Any],
+) -> None:
+    """The handler's side effect is what processing each record once would give.
+
+    ``actual`` is the side effect your handler produced (a dict of counts, a list of rows...);
+    ``expected(records)`` computes it from the distinct records the handler was given, each
+    once, in first-delivery order. When they differ, the message lists the records delivered
+    more than once (retries and redeliveries: the usual cause) with every delivery.
+    """
+    observed = list(seen)
+    first: dict[tuple[str, int], SeenRecord] = {}
+    carried: dict[tuple[str, int], list[Delivery]] = {}
+    for delivery in observed:
+        for record in delivery.records:
+            first.setdefault(record.key, record)
+            carried.setdefault(record.key, []).append(delivery)
+    want = expected(list(first.values()))
+    if actual == want:
+        return
+    repeated = [
+        f"{first[key].describe()} delivered {len(times)} times: "
+        + "; ".join(delivery.describe() for delivery in times)
+        for key, times in carried.items()
+        if len(times) > 1
+    ]
+    headline = (
+        f"the handler's side effect is not what processing each of the {len(first)} "
+        f"delivered record(s) once gives:\n  actual:   {_cut(actual)}\n  expected: {_cut(want)}"
+    )
+    if repeated:
+        raise _fail(headline + "\nrecords delivered more than once:", repeated)
+    raise _fail(headline + "\n(no record was delivered twice: the difference is not a retry's)", [])
+
+
+def _cut(value: Any, width: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
