@@ -90,3 +90,20 @@ def test_plot_writes_a_png(report, tmp_path):
     pytest.importorskip("matplotlib")
     path = report.plot(tmp_path / "r.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fan_out_consumers_read_everything_and_are_priced():
+    # Two enhanced fan-out consumers read both shards for 15 minutes: three five-minute
+    # subscriptions each, resubscribed from where the last one stopped.
+    base = Scenario(shards=2, arrivals=ConstantRate(rate=20), simulated_s=900, period_s=60)
+    plain, with_efo = base.run(), base.with_overrides({"fan_out_consumers": 2}).run()
+    lines = with_efo.summary.cost_lines
+    assert lines["fan-out consumer-shard-hours"] == pytest.approx(2 * 2 * 730 * 0.015)
+    # Every record pushed to both consumers (the last ~70 ms of pushes may still be in flight).
+    pushed_gb = lines["fan-out data"] / 0.013 / (730 / 0.25)
+    per_record = 1024 + len("key-0") + 0.9  # data + an average key ("key-0" .. "key-999")
+    expected_gb = 2 * 20 * 900 * per_record / 1024**3
+    assert pushed_gb == pytest.approx(expected_gb, rel=0.01)
+    # Dedicated pipes: the mapping is not slowed.
+    assert with_efo.summary.records_processed == plain.summary.records_processed
+    assert "fan-out" not in "".join(plain.summary.cost_lines)
