@@ -20,3 +20,7 @@ html_title = f"kinesim {release}"
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "undoc-members": False}
+# Type hints of the builtin ``bytes`` are ambiguous once two documented classes have an
+# attribute named ``bytes`` (FanoutEvent.bytes, ShardRead.bytes); "ref.python" is exactly that
+# "more than one target found" warning, nothing else.
+suppress_warnings = ["ref.python"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -113,7 +114,7 @@ class Report:
         s = self.summary
         loss = "never" if s.time_to_first_loss_s is None else _duration(s.time_to_first_loss_s)
         lines = [
-            self.description,
+            *textwrap.wrap(self.description, width=100, subsequent_indent="  "),
             "",
             f"  iterator age      max {_duration(s.max_iterator_age_s)}, "
             f"p99 {_duration(s.p99_iterator_age_s)}",
@@ -133,7 +134,11 @@ class Report:
         ]
         stalled = self.stalled_shards()
         if stalled:
-            lines.append(f"  stalled shards    {', '.join(stalled)}")
+            behind = ", ".join(
+                f"{shard_id} ({self.shards[shard_id]['pending']:,} records behind)"
+                for shard_id in stalled
+            )
+            lines.append(f"  stalled shards    {behind}")
         if chart:
             lines += [
                 "",
