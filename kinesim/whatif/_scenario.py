@@ -294,8 +294,13 @@ class Scenario:
         reserved = (
             "unreserved" if self.reserved_concurrency is None else f"{self.reserved_concurrency}"
         )
+        stream = (
+            "an on-demand stream"
+            if self.mode == "ON_DEMAND"
+            else f"{self.shards} shard(s) provisioned"
+        )
         return (
-            f"{self.name}: {self.shards} shard(s) {self.mode.lower()}, "
+            f"{self.name}: {stream}, "
             f"{_short(self.arrivals)} x {_short(self.record_size)} over {_short(self.keys)}; "
             f"handler {_short(self.duration)}, batch {self.batch_size}, "
             f"PF {self.parallelization_factor}, concurrency {reserved}; "

@@ -7,6 +7,7 @@ import pytest
 from kinesim.whatif import (
     SERIES,
     ConstantRate,
+    CsvReplay,
     Faults,
     Report,
     Scenario,
@@ -107,3 +108,33 @@ def test_fan_out_consumers_read_everything_and_are_priced():
     # Dedicated pipes: the mapping is not slowed.
     assert with_efo.summary.records_processed == plain.summary.records_processed
     assert "fan-out" not in "".join(plain.summary.cost_lines)
+
+
+def test_csv_replay_puts_the_rows_at_their_times(tmp_path):
+    path = tmp_path / "load.csv"
+    rows = [f"{t / 10:.1f},{100 + t},k{t % 3}" for t in range(0, 600, 7)]
+    path.write_text("time_s,size,key\n" + "\n".join(rows) + "\n")
+    scenario = Scenario(
+        shards=1,
+        arrivals=CsvReplay(path=str(path)),
+        simulated_s=120,
+        period_s=30,
+    )
+    report = scenario.run()
+    assert report.summary.records_put == len(rows)
+    # Rows at 0.0-59.5 s: the first two 30-s periods hold all of them, in the right halves.
+    incoming = report.series["incoming_per_s"]
+    first_half = sum(1 for t in range(0, 600, 7) if t / 10 < 29.9)
+    assert incoming[0] * 30 == pytest.approx(first_half, abs=1)
+    assert incoming[2] == incoming[3] == 0
+
+
+def test_on_demand_is_priced_by_data_and_stream_hours():
+    report = Scenario(mode="ON_DEMAND", arrivals=ConstantRate(rate=50), simulated_s=120).run()
+    lines = report.summary.cost_lines
+    assert "kinesis shard-hours" not in lines
+    assert lines["kinesis on-demand stream-hours"] == pytest.approx(730 * 0.04)
+    # 1,024 data bytes + a key of 5 or 6 bytes: 2 KiB each in on-demand's 1-KiB units.
+    gb_in = 50 * 120 * 2048 / 1024**3 * (730 / (120 / 3600))
+    assert lines["kinesis on-demand data in"] == pytest.approx(gb_in * 0.08)
+    assert "an on-demand stream" in report.description
