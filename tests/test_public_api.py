@@ -6,6 +6,17 @@ import sys
 import kinesim
 
 PUBLIC = {
+    "Consumer",
+    "Subscription",
+    "FanoutEvent",
+    "GetRecordsResult",
+    "PutRecordResult",
+    "PutRecordsResult",
+    "PutRecordsResultEntry",
+    "Record",
+    "Shard",
+    "ShardRead",
+    "Stream",
     "AccessDeniedException",
     "AWSError",
     "Bucket",
@@ -60,21 +71,10 @@ PUBLIC = {
     "Uniform",
     "ValidationException",
     "__version__",
-    "GetRecordsResult",
     "EventSourceMapping",
     "ExponentialBackoff",
     "Ledger",
     "NotDrained",
-    "PutRecordResult",
-    "PutRecordsResult",
-    "PutRecordsResultEntry",
-    "Record",
-    "Shard",
-    "ShardRead",
-    "Stream",
-    "Consumer",
-    "FanoutEvent",
-    "Subscription",
 }
 
 

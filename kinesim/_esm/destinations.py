@@ -83,5 +83,6 @@ def s3_key(mapping_uuid: str, shard_id: str, now_ms: int, suffix: str) -> str:
 
 
 def dumps(record: dict[str, Any]) -> str:
-    """The message body: compact JSON (what a consumer ``json.loads``)."""
-    return json.dumps(record, separators=(",", ":"))
+    """The message body: compact JSON (what a consumer ``json.loads``). Anything a handler may
+    have put into its records that JSON cannot hold is written as its ``str``."""
+    return json.dumps(record, separators=(",", ":"), default=str)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
+    KinesimError,
     RequestTooLargeException,
     ResourceNotFoundException,
     TooManyRequestsException,
@@ -45,6 +46,7 @@ class Group:
     __slots__ = (
         "arrivals",
         "columns",
+        "delivered",
         "hi",
         "invocations",
         "last_function_error",
@@ -68,7 +70,8 @@ class Group:
         columns: Columns | None = None,
     ) -> None:
         self.start = start  # shard position of index 0
-        # On the what-if fast path records and seqs are lazy views over ``columns``.
+        # On the what-if fast path records and seqs are lazy views over ``columns`` (records
+        # are built afresh at each access, as AWS hands every invocation a fresh copy).
         self.columns = columns
         self.records = records
         self.sizes = sizes
@@ -82,6 +85,9 @@ class Group:
         self.pending: list[tuple[int, int]] = []  # later ranges (bisect second halves)
         self.last_request_id = ""
         self.last_function_error: str | None = None
+        # Whether the records went to the handler: it may have changed them (it gets the
+        # objects, not a JSON copy), so later deliveries and S3 payloads rebuild them.
+        self.delivered = False
 
 
 class Lane:
@@ -162,12 +168,12 @@ class Lane:
             return
         lo, hi = group.lo, group.hi
         size = envelope_size(hi - lo, sum(group.sizes[lo:hi]))
+        payload: Any = (
+            {"Records": self._records(lo, hi)}
+            if group.columns is None
+            else BatchView(poller.shard.shard_id, group.columns, lo, hi)
+        )
         try:
-            payload: Any = (
-                {"Records": group.records[lo:hi]}
-                if group.columns is None
-                else BatchView(self.poller.shard.shard_id, group.columns, lo, hi)
-            )
             invocation = mapping.function.start_invocation(
                 payload, self._on_complete, payload_size=size
             )
@@ -187,6 +193,7 @@ class Lane:
             self._timer = sim.call_later_ms(delay_ms, self._invoke)
             return
         self.throttle_streak = 0
+        group.delivered = True
         self.in_flight = invocation
         self._outstanding += 1
         group.invocations += 1
@@ -336,6 +343,18 @@ class Lane:
         self.stall_reason = ""
         self.poller._lane_abandoned(self)
 
+    def _records(self, lo: int, hi: int) -> list[dict[str, Any]]:
+        """The event records of ``[lo, hi)``: as built, or rebuilt from the shard once the
+        handler has had them (AWS hands every invocation a fresh copy)."""
+        group = self.group
+        assert group is not None
+        if not group.delivered or group.columns is not None:
+            return list(group.records[lo:hi])
+        try:
+            return self.poller._rebuild(group.start + lo, hi - lo)
+        except KinesimError:  # trimmed during the last invocation: the copies we hold
+            return list(group.records[lo:hi])
+
     # -- settling -----------------------------------------------------------------------------
 
     def _settle(self, lo: int, hi: int, kind: str) -> None:
@@ -355,7 +374,7 @@ class Lane:
             invoke_count=group.invocations if with_response else group.invocations + 1,
             function_error=group.last_function_error,
             with_response=with_response,
-            records=list(group.records[lo:hi]),
+            records=self._records(lo, hi),
             seqs=(group.seqs[lo], group.seqs[hi - 1]),
             arrivals=(group.arrivals[lo], group.arrivals[hi - 1]),
         )

@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ShardPoller"]
 
+_SLOT_MS = 1000  # AWS: "polls each shard ... at a base rate of once per second" [seed]
+
 
 def _takes_batch_view(function: Function) -> bool:
     """Whether the fast path applies: nothing would read the event records. True when the
@@ -229,6 +231,11 @@ class ShardPoller:
                 payload_bytes=total,
             )
         return Group(self.position, records, sizes, seqs, arrivals)
+
+    def _rebuild(self, start: int, count: int) -> list[dict[str, Any]]:
+        """Fresh event records for ``[start, start + count)`` (no size cut: they fitted)."""
+        self._builder.role_arn = self.mapping.function.role
+        return self._builder.build(self.shard, start, count, 1 << 62)[0]
 
     def _build_fast(self, count: int) -> Group:
         """:meth:`_build` without event records: the what-if fast path.

@@ -35,6 +35,7 @@ from kinesim._kinesis.stream import (
     PutRecordResult,
     PutRecordsResult,
     Stream,
+    _check_tags,
 )
 from kinesim._kinesis.validate import check_enum, check_int, check_name, check_str
 
@@ -186,8 +187,6 @@ class KinesisService(KinesisFanoutMixin):
             )
         checked_tags: dict[str, str] = {}
         if tags:
-            from kinesim._kinesis.stream import _check_tags
-
             checked_tags = _check_tags(tags)
         if name in self._streams:
             raise ResourceInUseException(

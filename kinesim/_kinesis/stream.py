@@ -29,7 +29,14 @@ from kinesim._kinesis import sequence
 from kinesim._kinesis.fanout.consumers import StreamConsumersMixin
 from kinesim._kinesis.hashing import HASH_KEY_PATTERN, MAX_HASH_KEY, even_ranges, hash_key_of
 from kinesim._kinesis.shard import MIB, Shard, ShardRead
-from kinesim._kinesis.validate import as_bytes, check_enum, check_int, check_str, fail
+from kinesim._kinesis.validate import (
+    as_bytes,
+    check_enum,
+    check_int,
+    check_list,
+    check_str,
+    fail,
+)
 
 if TYPE_CHECKING:
     from kinesim._kinesis.service import KinesisService
@@ -176,11 +183,11 @@ class Stream(StreamConsumersMixin):
         Expired children are included: a reader that reaches the end of a parent late can walk
         through them (they read as closed and empty) to the shards that followed.
         """
-        return list(self._children.get(shard_id, []))
+        return list(self._children.get(_shard_id(shard_id), []))
 
     def parents_of(self, shard_id: str) -> tuple[str | None, str | None]:
         """``(parent_shard_id, adjacent_parent_shard_id)`` of any shard ever in the stream."""
-        return self._lineage.get(shard_id, (None, None))
+        return self._lineage.get(_shard_id(shard_id), (None, None))
 
     def shard_for_key(self, partition_key: str, explicit_hash_key: str | None = None) -> Shard:
         """The open shard a record with this key would go to now (validated like a put)."""
@@ -868,9 +875,10 @@ class Stream(StreamConsumersMixin):
     def remove_tags(self, tag_keys: Iterable[str]) -> None:
         """RemoveTagsFromStream (unknown keys are ignored)."""
         self._require_writable()
-        if isinstance(tag_keys, str):
-            raise KinesimTypeError("remove_tags takes a list of tag keys, not a str")
-        keys = [check_str(k, "tagKeys.member", max_len=128) for k in tag_keys]
+        keys = [
+            check_str(k, "tagKeys.member", max_len=128)
+            for k in check_list(tag_keys, "tag_keys", "tag keys")
+        ]
         if not 1 <= len(keys) <= 50:
             raise fail("tagKeys", keys, "Member must have length between 1 and 50")
         for key in keys:
@@ -905,9 +913,10 @@ class Stream(StreamConsumersMixin):
         return self._monitoring(shard_level_metrics, enable=False)
 
     def _monitoring(self, metrics: Iterable[str], *, enable: bool) -> dict[str, Any]:
-        if isinstance(metrics, str):
-            raise KinesimTypeError("shard_level_metrics takes a list such as ['ALL']")
-        names = [check_enum(m, "shardLevelMetrics.member", SHARD_LEVEL_METRICS) for m in metrics]
+        names = [
+            check_enum(m, "shardLevelMetrics.member", SHARD_LEVEL_METRICS)
+            for m in check_list(metrics, "shard_level_metrics", "metric names such as 'ALL'")
+        ]
         if not 1 <= len(names) <= 7:
             raise fail("shardLevelMetrics", names, "Member must have length between 1 and 7")
         self._require_active()
@@ -998,6 +1007,12 @@ class Stream(StreamConsumersMixin):
                 if parent is not None and parent in self._shards:
                     assert self._shards[parent].closed
             assert self.children_of(shard.shard_id) == [] or shard.closed
+
+
+def _shard_id(value: Any) -> str:
+    if not isinstance(value, str):
+        raise KinesimTypeError(f"a shard id is a str such as 'shardId-000000000000', got {value!r}")
+    return value
 
 
 def _start_of(shard: Shard) -> int:

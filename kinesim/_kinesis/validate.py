@@ -80,6 +80,13 @@ def check_enum(value: Any, field: str, allowed: Iterable[str]) -> str:
     return value
 
 
+def check_list(value: Any, field: str, what: str) -> list[Any]:
+    """``value`` as a list, if it is a list or tuple (not a str, bytes or mapping)."""
+    if not isinstance(value, (list, tuple)):
+        raise KinesimTypeError(f"{field} takes a list of {what}, got {value!r}")
+    return list(value)
+
+
 def as_bytes(value: Any, field: str = "data") -> bytes:
     """Record data as bytes: bytes-like values as they are, str encoded as UTF-8 (like boto3)."""
     if isinstance(value, bytes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -440,3 +441,29 @@ def test_bisect_with_partial_report_splits_at_the_returned_record() -> None:
     (body,) = queue.json_bodies()
     assert body["KinesisBatchInfo"]["startSequenceNumber"] == seqs[6]
     assert body["KinesisBatchInfo"]["batchSize"] == 1
+
+
+def test_a_handler_that_mutates_its_event_does_not_change_retries_or_s3_payloads() -> None:
+    calls: list[str] = []
+
+    def mutating(event: dict[str, Any], context: Any) -> None:
+        for record in event["Records"]:
+            calls.append(record["kinesis"]["data"])
+            record["kinesis"]["data"] = base64.b64decode(record["kinesis"]["data"])  # bytes!
+        raise RuntimeError("always fails")
+
+    sim, stream, fn = setup(mutating)
+    bucket = sim.s3.create_bucket("dlq")
+    sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        max_retry_attempts=2,
+        bisect_on_error=True,
+        on_failure=bucket,
+    )
+    put(stream, ["a", "b"])
+    sim.drain()
+    assert set(calls) == {"YQ==", "Yg=="}  # every delivery saw base64 text, never bytes
+    payloads = [o["payload"]["Records"] for o in bucket.json_objects()]
+    assert [[r["kinesis"]["data"] for r in p] for p in payloads] == [["YQ=="], ["Yg=="]]
