@@ -156,22 +156,36 @@ def _fail(headline: str, details: Sequence[str]) -> InvariantViolation:
 # -- ordering ---------------------------------------------------------------------------------
 
 
-def check_order_per_key(seen: Iterable[Delivery]) -> None:
-    """Records with the same partition key reach the handler in sequence-number order.
+def check_order_per_key(
+    seen: Iterable[Delivery], put_order: Sequence[SeenRecord] | None = None
+) -> None:
+    """Records with the same partition key reach the handler in the order they were put.
 
     Within one delivery a key's records are in order; and across deliveries no record is
     delivered for the first time after a later record of its key (redeliveries by retries may
-    go back: they repeat records already delivered).
+    go back: they repeat records already delivered). Without ``put_order`` records are compared
+    by sequence number within their shard; with it (every record as put, oldest first) a key's
+    records are compared by when they were put, across shards too (after a reshard, a key's
+    records move to a child shard, which must wait for its parents).
     """
+    rank = {record.key: index for index, record in enumerate(put_order or ())}
+
+    def position(record: SeenRecord) -> tuple[str, str, int]:
+        where = rank.get(record.key)
+        if where is None:
+            return "", record.shard_id, record.key[1]
+        return "put", "", where
+
     problems: list[str] = []
-    newest: dict[tuple[str, str], tuple[SeenRecord, Delivery]] = {}
+    newest: dict[tuple[str, str, str], tuple[SeenRecord, Delivery]] = {}
     delivered: set[tuple[str, int]] = set()
     for delivery in seen:
-        last_in_batch: dict[tuple[str, str], SeenRecord] = {}
+        last_in_batch: dict[tuple[str, str, str], SeenRecord] = {}
         for record in delivery.records:
-            group = (record.shard_id, record.partition_key)
+            mode, shard, order = position(record)
+            group = (mode, shard, record.partition_key)
             before = last_in_batch.get(group)
-            if before is not None and record.key <= before.key:
+            if before is not None and order <= position(before)[2]:
                 problems.append(
                     f"{delivery.describe()} has {record.describe()} after {before.describe()}"
                 )
@@ -179,7 +193,7 @@ def check_order_per_key(seen: Iterable[Delivery]) -> None:
             if record.key in delivered:
                 continue
             previous = newest.get(group)
-            if previous is not None and record.key < previous[0].key:
+            if previous is not None and order < position(previous[0])[2]:
                 # Disorder inside one delivery was reported above already.
                 if previous[1] is not delivery:
                     problems.append(

@@ -37,6 +37,7 @@ import contextlib
 import inspect
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from hypothesis import strategies as st
@@ -53,7 +54,9 @@ __all__ = ["FAULTS", "KinesimMachine"]
 
 #: The faults the machine can inject; a subclass picks some with ``faults = (...)``.
 FAULTS = ("poison", "failure", "timeout", "throttle", "concurrency", "disable", "reshard")
-_DEFAULT_FAULTS = ("poison", "failure", "timeout", "throttle", "concurrency", "disable")
+# Reshards are opt-in for now: the mapping can start a grandchild shard before an ancestor is
+# done (reported to the mapping's owners), which the order check would blame on the handler.
+_DEFAULT_FAULTS = tuple(fault for fault in FAULTS if fault != "reshard")
 
 _MAPPING_DEFAULTS: dict[str, Any] = {
     "starting_position": "TRIM_HORIZON",
@@ -199,7 +202,14 @@ class KinesimMachine(RuleBasedStateMachine):
     def check_idempotent(self, actual: Any, expected: Callable[[list[SeenRecord]], Any]) -> None:
         """Your side effect ``actual`` equals ``expected(records)`` over the distinct records your
         handler was given (see :func:`kinesim.invariants.check_idempotent`)."""
-        invariants.check_idempotent(actual, self.seen, expected=expected)
+        try:
+            invariants.check_idempotent(actual, self.seen, expected=expected)
+        except InvariantViolation:
+            # Say why each delivery happened (first, retry, bisect...), as the ledger knows it.
+            reasons = {d.request_id: d.reason for d in invariants.deliveries(self.mapping)}
+            seen = [replace(d, reason=reasons.get(d.request_id, "")) for d in self.seen]
+            invariants.check_idempotent(actual, seen, expected=expected)
+            raise
 
     def quiesce(self) -> None:
         """Lift throttles, enable the mapping and drain; then check no record was lost silently
@@ -234,7 +244,7 @@ class KinesimMachine(RuleBasedStateMachine):
 
     @invariant()
     def records_of_a_key_arrive_in_order(self) -> None:
-        invariants.check_order_per_key(self.seen)
+        invariants.check_order_per_key(self.seen, self.records)
 
     @invariant()
     def models_are_consistent(self) -> None:

@@ -1,15 +1,21 @@
 """Code in the docs runs as a test: each page's ```python blocks, in order, in one namespace.
 
-The README counts as a page; a page that defines ``test_*`` functions has them called too.
+The README counts as a page; a page that defines ``test_*`` functions has them called too. A
+``test_*`` function that takes a ``kinesim`` argument gets a fresh simulator, configured by its
+``@pytest.mark.kinesim(...)`` as the pytest plugin's fixture would be.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from kinesim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -25,6 +31,16 @@ def test_docs_with_code_are_found():
     assert len(PAGES) >= 3
 
 
+def _fixtures(test: Callable[..., object]) -> dict[str, object]:
+    if "kinesim" not in inspect.signature(test).parameters:
+        return {}
+    options: dict[str, object] = {}
+    for mark in getattr(test, "pytestmark", []):
+        if mark.name == "kinesim":
+            options.update(mark.kwargs)
+    return {"kinesim": Simulator(**options)}
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_code_runs(page, tmp_path, capsys):
     text = page.read_text(encoding="utf-8")
@@ -38,6 +54,6 @@ def test_page_code_runs(page, tmp_path, capsys):
             exec(compile(code, f"{page}:block{index}@line{lineno + 1}", "exec"), namespace)
         for name, value in list(namespace.items()):
             if name.startswith("test_") and callable(value):
-                value()
+                value(**_fixtures(value))
     finally:
         os.chdir(cwd)

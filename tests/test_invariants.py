@@ -229,3 +229,58 @@ def test_long_lists_are_cut():
     lines = str(info.value).splitlines()
     assert len(lines) == 1 + 10 + 1
     assert lines[-1] == "  … and 9 more"
+
+
+@pytest.mark.parametrize("kind", ["topic", "bucket"])
+def test_no_silent_loss_reads_sns_and_s3_destinations(kind):
+    sim = kinesim.Simulator()
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", poison_handler)
+    target = (
+        sim.sns.create_topic("t") if kind == "topic" else sim.s3.create_bucket("failures-bucket")
+    )
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", max_retry_attempts=0, on_failure=target
+    )
+    stream.put_record(b"poison", "k")
+    sim.drain()
+    assert esm.ledger.fates() == {"RetryAttemptsExhausted": 1}
+    invariants.check_no_silent_loss(esm)
+
+
+def test_no_silent_loss_sees_shards_the_mapping_never_read():
+    sim, stream, esm = pipeline(lambda event, context: None, enabled=False)
+    stream.put_record(b"unread", "k")
+    sim.advance(10)
+    assert esm.state == "Disabled"
+    with pytest.raises(InvariantViolation) as info:
+        invariants.check_no_silent_loss(esm)
+    assert re.fullmatch(
+        r"  shardId-00000000000\d: 1 record\(s\) never read: the mapping has no poller for this "
+        r"shard \(first: shardId-00000000000\d/\d+ \(partition key 'k', data b'unread', arrived "
+        r"2026-01-01T00:00:00.000Z\)\)",
+        str(info.value).splitlines()[1],
+    )
+    invariants.check_no_silent_loss(esm, allow=["unresolved"])
+
+
+def test_order_across_shards_follows_the_put_order():
+    parent, child = "shardId-000000000000", "shardId-000000000002"
+    put = [rec(10, shard=parent), rec(11, shard=parent), rec(3, shard=child)]
+    bad = [
+        Delivery("req-1", T0, (put[0],), "first"),
+        Delivery("req-2", T0, (put[2],), "first"),  # the child's record before the parent's
+        Delivery("req-3", T0 + 50, (put[1],), "first"),
+    ]
+    invariants.check_order_per_key(bad)  # by sequence number per shard, nothing to see
+    with pytest.raises(InvariantViolation) as info:
+        invariants.check_order_per_key(bad, put_order=put)
+    assert str(info.value).splitlines()[1] == (
+        "  shardId-000000000000/11 (partition key 'k', data b'x') was first delivered in request "
+        "req-3 (first) at 2026-01-01T00:00:00.050Z, after the later shardId-000000000002/3 "
+        "(partition key 'k', data b'x') in request req-2 (first) at 2026-01-01T00:00:00.000Z"
+    )
+    good = [bad[0], bad[2], bad[1]]
+    invariants.check_order_per_key(good, put_order=put)
+    # Records the put order does not know are compared within their shard.
+    invariants.check_order_per_key([*good, Delivery("r", T0, (rec(1, key="z"),))], put_order=put)

@@ -429,3 +429,79 @@ def test_plan_apply_reenables_after_a_slow_transition():
     assert mapping.state == "Enabling"
     sim.advance(2)
     assert mapping.state == "Enabled"
+
+
+def test_throttle_restores_a_previous_reservation():
+    sim = Simulator()
+    function = sim.lambda_.create_function("f", None, reserved_concurrency=3)
+    ks.FaultPlan(events=(ks.FaultEvent(0, "throttle", duration_ms=100),)).apply(
+        sim, function=function
+    )
+    sim.advance(0.05)
+    assert sim.lambda_.get_function_concurrency(function) == 0
+    sim.advance(0.1)
+    assert sim.lambda_.get_function_concurrency(function) == 3
+
+
+def test_a_wrapped_handler_ignores_records_it_cannot_decode():
+    wrapped = ks.FaultPlan().wrap(lambda event, context: "ok", random.Random(0))
+    assert wrapped({"Records": [{"kinesis": {"data": "%%%"}}, {}]}, None) == "ok"
+
+
+@FAST
+@given(ks.fault_plans(shards=1, max_shards=1, kinds=["reshard"], probabilities=False))
+def test_no_reshard_when_the_count_cannot_change(plan):
+    assert plan.events == ()
+
+
+# -- the strategies together, against a real pipeline ---------------------------------------------
+
+
+@settings(max_examples=25)
+@given(st.data())
+def test_schedules_and_fault_plans_keep_the_guarantees(data):
+    from kinesim import invariants
+
+    schedule = data.draw(ks.put_schedules(max_puts=6, max_records_per_put=4), label="schedule")
+    plan = data.draw(
+        ks.fault_plans(
+            records=schedule.record_count,
+            horizon_s=schedule.duration_ms / 1000 + 10,
+            kinds=["poison", "failure", "timeout", "throttle", "concurrency", "disable"],
+        ),
+        label="plan",
+    )
+    config = data.draw(
+        ks.mapping_configs(
+            batch_size=st.integers(1, 10),
+            batching_window=st.sampled_from([0, 1]),
+            max_retry_attempts=st.integers(0, 2),
+            max_record_age=-1,
+        ),
+        label="config",
+    )
+    sim = Simulator()
+    stream = sim.kinesis.create_stream("s", shard_count=2)
+    got = []
+
+    def handler(event, context):
+        got.append(invariants.Delivery.from_event(event, time_ms=sim.now_ms))
+
+    function = sim.lambda_.create_function(
+        "f",
+        plan.wrap(handler, sim.random("faults")),
+        timeout=3,
+        duration=plan.duration(0.05, 3, sim.random("durations")),
+    )
+    dlq = sim.sqs.create_queue("dlq")
+    mapping = sim.lambda_.create_event_source_mapping(function, stream, on_failure=dlq, **config)
+    results = schedule.apply(sim, stream, plan=plan)
+    plan.apply(sim, function=function, mapping=mapping)
+    sim.advance(schedule.duration_ms / 1000 + 60)
+    sim.drain(timeout=86_400)
+    assert len(results) == len(schedule.puts)
+    invariants.check_order_per_key(got)
+    invariants.check_order_per_key(invariants.deliveries(mapping))
+    invariants.check_no_silent_loss(mapping)
+    accepted = sum(len(r.records) - r.failed_record_count for r in results)
+    assert sum(mapping.ledger.fates().values()) == accepted

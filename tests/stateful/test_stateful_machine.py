@@ -1,6 +1,7 @@
 """kinesim.stateful: the machine finds a non-idempotent handler's bug and shrinks it; a correct
 handler passes; misuse fails at class definition with what to do."""
 
+import re
 import unittest
 from collections import Counter
 from typing import ClassVar
@@ -76,7 +77,9 @@ def test_finds_a_non_idempotent_handler_and_shrinks_it():
         "once gives:\n  actual:   Counter({'a': 2})\n  expected: Counter({'a': 1})\n"
         "records delivered more than once:\n"
     )
-    assert "delivered 2 times: request " in message
+    assert re.search(
+        r"delivered 2 times: request \S+ \(first\) at .*; request \S+ \(retry\)", message
+    )
     shrunk = steps(info.value)
     # A record, a failure or timeout after the handler counted it, and time for the retry.
     assert len(shrunk) <= 5, shrunk
@@ -253,3 +256,38 @@ def test_infinite_retries_are_fine_without_poison():
         mapping_config: ClassVar = {"max_retry_attempts": -1}
 
     assert "put_poison" not in {r.function.__name__ for r in Patient.setup_state().rules}
+
+
+class Slow(Idempotent):
+    function_config: ClassVar = {"duration": 2.0, "timeout": 5}
+    drain_timeout_s = 1.0
+
+
+def test_a_mapping_that_never_catches_up_is_a_violation():
+    machine = Slow()
+    machine.put_records(keys=["a"])
+    with pytest.raises(InvariantViolation, match=r"^the mapping never caught up: event source"):
+        machine.quiesce()
+
+
+def test_reshard_rule_skips_a_no_op_and_the_rate_limit():
+    machine = Resharding()
+    machine.reshard(shard_count=2)  # already 2: nothing to do
+    assert len(machine.stream.open_shards()) == 2
+    for count in [1, 2] * 6:  # UpdateShardCount allows 10 calls a day: the rest are skipped
+        machine.reshard(shard_count=count)
+        machine.sim.advance(1)
+    assert len(machine.stream.open_shards()) == 2
+
+
+def test_a_handler_that_is_not_callable():
+    with pytest.raises(kinesim.KinesimTypeError, match=r"^NotCallable.handler must be callable"):
+        type("NotCallable", (KinesimMachine,), {"handler": 5})
+
+
+def test_configuration_that_is_not_a_dict():
+    def handler(self, event, context):
+        return None
+
+    with pytest.raises(kinesim.KinesimValueError, match=r"^Bad.mapping_config: \[\] is not a"):
+        type("Bad", (KinesimMachine,), {"handler": handler, "mapping_config": []})
