@@ -176,6 +176,29 @@ class _FanOutReaders:
         self.sim.call_later_ms(0, self._subscribe, subscription.consumer, shard.shard_id, *args)
 
 
+class _SharedReaders:
+    """``count`` other applications polling every shard through GetRecords (shared throughput,
+    like a KCL worker): each reads up to 10,000 records every ``interval_ms`` from where it left
+    off, charging the shard's shared 5 calls/s and 2 MiB/s read limits the mapping also uses."""
+
+    def __init__(self, sim: Simulator, stream: Any, count: int, interval_ms: int) -> None:
+        self.sim = sim
+        self.interval_ms = interval_ms
+        self.bytes = 0
+        for k in range(count):
+            for shard in stream.open_shards():
+                # Staggered within the interval, so readers do not all poll at the same instant.
+                offset = (k * interval_ms) // max(1, count)
+                sim.call_later_ms(offset, self._poll, shard, shard.trim_index)
+
+    def _poll(self, shard: Any, position: int) -> None:
+        result = shard.read(position)
+        if not result.throttled:
+            self.bytes += result.bytes
+            position = result.end
+        self.sim.call_later_ms(self.interval_ms, self._poll, shard, position)
+
+
 def _period_values(series: Series, edges: list[int], how: str) -> list[float | None]:
     out: list[float | None] = []
     for a, b in itertools.pairwise(edges):
@@ -272,6 +295,9 @@ def run_scenario(
     )
     producer.start()
     fan_out = _FanOutReaders(sim, stream, scenario.fan_out_consumers)
+    _SharedReaders(
+        sim, stream, scenario.shared_readers, round(scenario.shared_reader_interval_s * 1000)
+    )
 
     period_ms = scenario.period_s * 1000
     start_ms = sim.now_ms

@@ -133,6 +133,11 @@ class Scenario:
     #: Enhanced fan-out consumers reading the stream besides the mapping (each with its own
     #: 2 MiB/s pipe per shard, so they do not slow the mapping; they are priced).
     fan_out_consumers: int = 0
+    #: Other applications reading every shard through GetRecords (shared throughput: they
+    #: share each shard's 5 reads/s and 2 MiB/s with the mapping), each polling every
+    #: ``shared_reader_interval_s`` (1 s: KCL's default ``idleTimeBetweenReadsInMillis``).
+    shared_readers: int = 0
+    shared_reader_interval_s: float = 1.0
     # function
     duration: DurationModel = field(default_factory=lambda: Constant(0.05))
     cold_start_s: float = 0.0
@@ -172,6 +177,15 @@ class Scenario:
         whole("shards", 1)
         whole("retention_hours", 24, 8760)
         whole("fan_out_consumers", 0, 20)
+        whole("shared_readers", 0)
+        if not (
+            isinstance(self.shared_reader_interval_s, (int, float))
+            and 0.001 <= self.shared_reader_interval_s < math.inf
+        ):
+            raise KinesimValueError(
+                "Scenario.shared_reader_interval_s must be >= 0.001 s, got "
+                f"{self.shared_reader_interval_s!r}"
+            )
         whole("memory_mb", 128, 10240)
         whole("timeout_s", 1, 900)
         whole("account_concurrency", 1)

@@ -148,3 +148,23 @@ def test_hot_key_skew_stalls_more_than_uniform_keys():
     assert uniform.write_throttles == 0
     assert hot.write_throttles > 0
     assert hot.producer_throttled > 0
+
+
+def test_shared_throughput_readers_slow_the_mapping():
+    # The mapping reads batches of 100 from a 500 records/s shard: it needs 5 GetRecords a
+    # second, the shard's whole shared read budget. Three more applications polling the shard
+    # once a second take reads from that budget, and the mapping falls behind.
+    base = Scenario(
+        shards=1,
+        arrivals=ConstantRate(rate=500),
+        batch_size=100,
+        duration=kinesim.Constant(0.02),
+        simulated_s=300,
+        period_s=60,
+    )
+    alone = base.run().summary
+    crowded = base.with_overrides({"shared_readers": 3}).run().summary
+    assert alone.max_iterator_age_s < 5
+    assert crowded.read_throttles > alone.read_throttles
+    assert crowded.max_iterator_age_s > 60
+    assert crowded.records_processed < alone.records_processed
