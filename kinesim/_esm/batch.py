@@ -332,5 +332,11 @@ class BatchView:
     def records(self) -> list[dict[str, Any]]:
         return [self._columns.record(self._lo + k) for k in range(self.end - self.start)]
 
+    def sequence_number(self, position: int) -> str:
+        """The sequence number of the record at shard ``position`` (in ``[start, end)``)."""
+        if not self.start <= position < self.end:
+            raise IndexError(f"position {position} is not in this batch [{self.start}, {self.end})")
+        return self._columns.sequence_number(position - self._columns.start)
+
     def __repr__(self) -> str:
         return f"<BatchView {self.shard_id} [{self.start}, {self.end})>"

@@ -44,8 +44,9 @@ class TransientError(Exception):
 
 
 class _FaultyHandler:
-    """The what-if handler when faults need one: fails batches holding a poison record and,
-    with ``error_probability``, any batch.
+    """The what-if handler when faults need one: fails batches holding a poison record (or,
+    with ``report_batch_item_failures``, reports the poison record as the batch's failed item)
+    and, with ``error_probability``, fails any batch.
 
     It takes the ESM's :class:`~kinesim._esm.batch.BatchView` (shard id and positions), so the
     mapping need not build event records (the fast path); given a real event it reads the
@@ -54,7 +55,10 @@ class _FaultyHandler:
 
     kinesim_takes_batch_view = True
 
-    def __init__(self, faults: Faults, rng: random.Random) -> None:
+    def __init__(
+        self, faults: Faults, rng: random.Random, *, report_item_failures: bool = False
+    ) -> None:
+        self.report_item_failures = report_item_failures
         self.poison_positions: dict[str, list[int]] = {}
         self.poison_seqs: set[str] = set()
         self.error_probability = faults.error_probability
@@ -64,20 +68,34 @@ class _FaultyHandler:
         insort(self.poison_positions.setdefault(shard_id, []), position)
         self.poison_seqs.add(sequence_number)
 
-    def _poisoned(self, event: Any) -> bool:
+    def _first_poison(self, event: Any) -> str | None:
+        """The sequence number of the batch's first poison record, or None."""
         if isinstance(event, BatchView):
             positions = self.poison_positions.get(event.shard_id)
             if not positions:
-                return False
+                return None
             k = bisect_left(positions, event.start)
-            return k < len(positions) and positions[k] < event.end
-        return any(r["kinesis"]["sequenceNumber"] in self.poison_seqs for r in event["Records"])
+            if k < len(positions) and positions[k] < event.end:
+                return event.sequence_number(positions[k])
+            return None
+        for record in event["Records"]:
+            seq: str = record["kinesis"]["sequenceNumber"]
+            if seq in self.poison_seqs:
+                return seq
+        return None
 
-    def __call__(self, event: Any, context: Any) -> None:
-        if self.poison_seqs and self._poisoned(event):
-            raise PoisonRecordError("a poison record is in this batch")
+    def __call__(self, event: Any, context: Any) -> Any:
+        if self.poison_seqs:
+            poison = self._first_poison(event)
+            if poison is not None:
+                if self.report_item_failures:
+                    # What a handler using ReportBatchItemFailures does: report the bad record
+                    # (the mapping checkpoints before it and retries from it).
+                    return {"batchItemFailures": [{"itemIdentifier": poison}]}
+                raise PoisonRecordError("a poison record is in this batch")
         if self.error_probability and self.rng.random() < self.error_probability:
             raise TransientError("a transient error (faults.error_probability)")
+        return None
 
 
 class _Slowed(DurationModel):
@@ -232,7 +250,11 @@ def run_scenario(
     faults = scenario.faults
     handler: _FaultyHandler | None = None
     if faults.any_record_faults:
-        handler = _FaultyHandler(faults, sim.random("whatif.errors"))
+        handler = _FaultyHandler(
+            faults,
+            sim.random("whatif.errors"),
+            report_item_failures=scenario.report_batch_item_failures,
+        )
     duration: DurationModel = scenario.duration
     if faults.slow_periods:
         duration = _Slowed(duration, faults, sim)
@@ -260,15 +282,7 @@ def run_scenario(
         on_failure=dlq,
         report_batch_item_failures=scenario.report_batch_item_failures,
     )
-    for period in faults.throttle_periods:
-        _schedule_throttle(
-            sim,
-            fn,
-            period.start_s,
-            period.duration_s,
-            period.concurrency,
-            scenario.reserved_concurrency,
-        )
+    _Throttles(sim, fn, faults.throttle_periods, scenario.reserved_concurrency)
 
     run_ms = round(scenario.simulated_s * 1000)
     poison_rng = sim.random("whatif.poison")
@@ -320,20 +334,38 @@ def run_scenario(
     return _report(scenario, sim, stream, fn, mapping, producer, fan_out, edges, processed, backlog)
 
 
-def _schedule_throttle(
-    sim: Simulator, fn: Any, start_s: float, duration_s: float, cap: int, normal: int | None
-) -> None:
-    def begin() -> None:
-        sim.lambda_.put_function_concurrency(fn, cap)
+class _Throttles:
+    """Applies the scenario's throttle periods: while any is active the function's reserved
+    concurrency is the smallest active cap; when none is, the scenario's own setting again.
+    Overlapping periods compose (a period ending does not lift another still running)."""
 
-    def end() -> None:
-        if normal is None:
-            sim.lambda_.delete_function_concurrency(fn)
+    def __init__(self, sim: Simulator, fn: Any, periods: Any, normal: int | None) -> None:
+        self.sim = sim
+        self.fn = fn
+        self.normal = normal
+        self.active: list[int] = []
+        for period in periods:
+            sim.call_later_ms(round(period.start_s * 1000), self._begin, period.concurrency)
+            sim.call_later_ms(
+                round((period.start_s + period.duration_s) * 1000), self._end, period.concurrency
+            )
+
+    def _apply(self) -> None:
+        lambda_ = self.sim.lambda_
+        if self.active:
+            lambda_.put_function_concurrency(self.fn, min(self.active))
+        elif self.normal is None:
+            lambda_.delete_function_concurrency(self.fn)
         else:
-            sim.lambda_.put_function_concurrency(fn, normal)
+            lambda_.put_function_concurrency(self.fn, self.normal)
 
-    sim.call_later_ms(round(start_s * 1000), begin)
-    sim.call_later_ms(round((start_s + duration_s) * 1000), end)
+    def _begin(self, cap: int) -> None:
+        self.active.append(cap)
+        self._apply()
+
+    def _end(self, cap: int) -> None:
+        self.active.remove(cap)
+        self._apply()
 
 
 def _first_loss_ms(mapping: EventSourceMapping) -> int | None:

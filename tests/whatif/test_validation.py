@@ -168,3 +168,25 @@ def test_shared_throughput_readers_slow_the_mapping():
     assert crowded.read_throttles > alone.read_throttles
     assert crowded.max_iterator_age_s > 60
     assert crowded.records_processed < alone.records_processed
+
+
+def test_what_a_poison_record_costs_under_each_error_setting():
+    # One poison record, three retries at most: without help the whole batch holding it goes
+    # to the on-failure destination; reporting the bad item checkpoints the records before it;
+    # bisecting isolates the poison record alone.
+    base = Scenario(
+        shards=1,
+        arrivals=ConstantRate(rate=50),
+        simulated_s=900,
+        period_s=60,
+        max_retry_attempts=2,
+        faults=Faults(poison_at_s=(100.3,)),
+    )
+    plain = base.run().summary
+    partial = base.with_overrides({"report_batch_item_failures": True}).run().summary
+    bisect = base.with_overrides({"bisect_on_error": True}).run().summary
+    assert plain.records_to_destination > partial.records_to_destination > 1
+    assert bisect.records_to_destination == 1
+    for summary in (plain, partial, bisect):
+        assert summary.records_expired == 0
+        assert summary.records_unresolved <= 60  # the rest went through (but the last second)
