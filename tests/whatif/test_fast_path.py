@@ -173,8 +173,10 @@ def test_mapping_fast_path_equals_the_event_path():
         assert fast == normal
 
 
-def test_whatif_scenario_same_with_and_without_the_fast_path(monkeypatch):
+@pytest.mark.parametrize("item_failures", [False, True])
+def test_whatif_scenario_same_with_and_without_the_fast_path(monkeypatch, item_failures):
     scenario = Scenario(
+        report_batch_item_failures=item_failures,
         shards=2,
         arrivals=ConstantRate(rate=30),
         keys=UniformKeys(count=50),
