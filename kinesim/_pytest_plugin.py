@@ -229,6 +229,26 @@ def _mapping_lines(sim: Simulator) -> list[str]:
             f"mapping {mapping.uuid} ({mapping.function.name} <- {mapping.stream.name}, "
             f"{mapping.state}): {_summary_text(mapping.ledger.summary())}"
         )
+        fates = mapping.ledger.fates()
+        unprocessed = []
+        expired = fates.get("expired", 0)
+        if expired:
+            unprocessed.append(f"{expired} trimmed by retention before they were processed")
+        given_up = fates.get("RetryAttemptsExhausted", 0) + fates.get("RecordAgeExceeded", 0)
+        if given_up:
+            where = (
+                "with no on-failure destination: lost"
+                if mapping.destination is None
+                else f"reported to {mapping.destination.arn}"
+            )
+            unprocessed.append(f"{given_up} given up, {where}")
+        if mapping.destination_delivery_failures:
+            unprocessed.append(
+                f"{mapping.destination_delivery_failures} failure record(s) the destination "
+                "refused: lost"
+            )
+        if unprocessed:
+            lines.append(f"  not processed: {'; '.join(unprocessed)}")
         if not mapping.caught_up:
             prefix = f"mapping {mapping.uuid} "
             lines.extend(f"  stuck: {line.removeprefix(prefix)}" for line in mapping.stuck())

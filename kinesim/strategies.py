@@ -121,9 +121,16 @@ def _pick_key(
         return st.integers(0, 99).flatmap(
             lambda p: st.just(hot) if p < percent else st.sampled_from(others)
         )
-    # skewed: key i is drawn about twice as often as key i + 1 (a geometric law over the pool).
+    # skewed: key i is drawn about twice as often as key i + 1 (a geometric law over the pool):
+    # the number of trailing one bits of a uniform u is i with probability 2 ** -(i + 1), and
+    # u = 0 (where hypothesis shrinks to) picks the commonest key.
     last = len(pool) - 1
-    return st.integers(0, 2**last - 1).map(lambda u: pool[last - u.bit_length()])
+    return st.integers(0, 2**last - 1).map(lambda u: pool[_skewed_index(u, last)])
+
+
+def _skewed_index(u: int, last: int) -> int:
+    """The number of trailing one bits of ``u``, at most ``last``."""
+    return min(last, (~u & (u + 1)).bit_length() - 1)
 
 
 def _check_distribution(distribution: str, hot_share: float) -> None:
@@ -582,17 +589,21 @@ class FaultPlan:
         ``function`` is needed for ``throttle`` and ``concurrency``, ``stream`` for
         ``reshard`` and ``mapping`` for ``disable``.
         """
-        needs = {"throttle": function, "concurrency": function, "reshard": stream}
-        needs["disable"] = mapping
-        for event in self.events:
-            if needs[event.kind] is None:
-                target = {"throttle": "function", "concurrency": "function"}.get(
-                    event.kind, "stream" if event.kind == "reshard" else "mapping"
-                )
+        targets = {
+            "throttle": ("function", function),
+            "concurrency": ("function", function),
+            "reshard": ("stream", stream),
+            "disable": ("mapping", mapping),
+        }
+        for event in self.events:  # check everything before scheduling anything
+            name, target = targets[event.kind]
+            if target is None:
                 raise InvalidArgument(
-                    f"this plan has a {event.kind} fault: pass {target}= to FaultPlan.apply"
+                    f"this plan has a {event.kind} fault: pass {name}= to FaultPlan.apply"
                 )
-            sim.call_later_ms(event.at_ms, _start_fault, sim, event, function, stream, mapping)
+        runner = _FaultRunner(sim, function, stream, mapping)
+        for event in self.events:
+            sim.call_later_ms(event.at_ms, runner.start, event)
 
 
 def _record_data(record: Any) -> bytes:
@@ -602,36 +613,60 @@ def _record_data(record: Any) -> bytes:
         return b""
 
 
-def _start_fault(
-    sim: Simulator, event: FaultEvent, function: Any, stream: Any, mapping: Any
-) -> None:
-    lambda_ = sim.lambda_
-    if event.kind == "throttle":
-        previous = lambda_.get_function_concurrency(function)
-        lambda_.put_function_concurrency(function, 0)
-        sim.call_later_ms(event.duration_ms, _restore_concurrency, lambda_, function, previous)
-    elif event.kind == "concurrency":
-        lambda_.put_function_concurrency(function, event.value)
-    elif event.kind == "reshard":
-        stream.update_shard_count(event.value)
-    else:
-        lambda_.update_event_source_mapping(mapping, enabled=False)
-        sim.call_later_ms(event.duration_ms, _enable, sim, mapping)
+class _FaultRunner:
+    """Carries out one applied plan's control-plane events. Windows may overlap: the function
+    stays throttled, and the mapping disabled, until the last overlapping window ends."""
 
+    def __init__(self, sim: Simulator, function: Any, stream: Any, mapping: Any) -> None:
+        self.sim = sim
+        self.function = function
+        self.stream = stream
+        self.mapping = mapping
+        self.throttles = 0
+        self.baseline: int | None = None  # the reserved concurrency outside throttle windows
+        self.disables = 0
 
-def _restore_concurrency(lambda_: Any, function: Any, previous: int | None) -> None:
-    if previous is None:
-        lambda_.delete_function_concurrency(function)
-    else:
-        lambda_.put_function_concurrency(function, previous)
+    def start(self, event: FaultEvent) -> None:
+        lambda_ = self.sim.lambda_
+        if event.kind == "throttle":
+            if not self.throttles:
+                self.baseline = lambda_.get_function_concurrency(self.function)
+                lambda_.put_function_concurrency(self.function, 0)
+            self.throttles += 1
+            self.sim.call_later_ms(event.duration_ms, self.end_throttle)
+        elif event.kind == "concurrency":
+            self.baseline = event.value
+            if not self.throttles:
+                lambda_.put_function_concurrency(self.function, event.value)
+        elif event.kind == "reshard":
+            self.stream.update_shard_count(event.value)
+        else:
+            self.disables += 1
+            self.sync_enabled()
+            self.sim.call_later_ms(event.duration_ms, self.end_disable)
 
+    def end_throttle(self) -> None:
+        self.throttles -= 1
+        if not self.throttles:
+            lambda_ = self.sim.lambda_
+            if self.baseline is None:
+                lambda_.delete_function_concurrency(self.function)
+            else:
+                lambda_.put_function_concurrency(self.function, self.baseline)
 
-def _enable(sim: Simulator, mapping: Any) -> None:
-    if mapping.state not in ("Enabled", "Disabled"):
-        # Still in a transition (sim.timings.mapping_transition_s): try again a second later.
-        sim.call_later_ms(1000, _enable, sim, mapping)
-        return
-    sim.lambda_.update_event_source_mapping(mapping, enabled=True)
+    def end_disable(self) -> None:
+        self.disables -= 1
+        self.sync_enabled()
+
+    def sync_enabled(self) -> None:
+        mapping = self.mapping
+        if mapping.state not in ("Enabled", "Disabled"):
+            # Still in a transition (sim.timings.mapping_transition_s): look again a second later.
+            self.sim.call_later_ms(1000, self.sync_enabled)
+            return
+        wanted = not self.disables
+        if mapping.enabled != wanted:
+            self.sim.lambda_.update_event_source_mapping(mapping, enabled=wanted)
 
 
 @st.composite

@@ -244,6 +244,65 @@ def test_failure_report_shows_mapping_ledgers_and_what_is_stuck(pytester):
     )
 
 
+def test_failure_report_says_what_was_not_processed(pytester):
+    pytester.makepyfile(
+        """
+        def handler(event, context):
+            raise RuntimeError("always fails")
+
+        def test_given_up(kinesim):
+            stream = kinesim.kinesis.create_stream("orders", shard_count=1)
+            fn = kinesim.lambda_.create_function("proc", handler)
+            kinesim.lambda_.create_event_source_mapping(
+                fn, stream, starting_position="TRIM_HORIZON", max_retry_attempts=0
+            )
+            stream.put_record(b"r", "k")
+            kinesim.drain()
+            assert False
+        """
+    )
+    result = pytester.runpytest(*RUN)
+    result.stdout.fnmatch_lines(
+        ["  not processed: 1 given up, with no on-failure destination: lost"]
+    )
+
+
+def test_failure_report_counts_expiry_and_refused_failure_records(pytester):
+    pytester.makepyfile(
+        """
+        def handler(event, context):
+            raise RuntimeError("always fails")
+
+        def test_lost(kinesim):
+            fn = kinesim.lambda_.create_function("proc", handler)
+            aged = kinesim.kinesis.create_stream("aged", shard_count=1)
+            dlq = kinesim.sqs.create_queue("dlq")
+            kinesim.lambda_.create_event_source_mapping(
+                fn, aged, starting_position="TRIM_HORIZON", max_record_age=3600, on_failure=dlq
+            )
+            kinesim.sqs.delete_queue(dlq)
+            forever = kinesim.kinesis.create_stream("forever", shard_count=1)
+            kinesim.lambda_.create_event_source_mapping(
+                fn, forever, starting_position="TRIM_HORIZON", batch_size=1
+            )
+            for stream in (aged, forever):
+                for n in range(3):
+                    stream.put_record(b"r%d" % n, "k")
+            kinesim.advance(25 * 3600)
+            assert False
+        """
+    )
+    result = pytester.runpytest(*RUN)
+    result.stdout.fnmatch_lines(
+        [
+            "  not processed: 3 given up, reported to arn:aws:sqs:*:dlq; 1 failure record(s) the "
+            "destination refused: lost",
+            "mapping * (proc <- forever, Enabled): *",
+            "  not processed: 3 trimmed by retention before they were processed",
+        ]
+    )
+
+
 def test_failure_report_tail_length_from_ini(pytester):
     pytester.makeini("[pytest]\nkinesim_trace_tail = 2\n")
     pytester.makepyfile(FAILING)

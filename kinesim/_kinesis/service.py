@@ -592,18 +592,7 @@ class KinesisService(KinesisFanoutMixin):
         next_iterator: str | None
         if read.at_shard_end:
             next_iterator = None
-            for child in stream.children_of(shard.shard_id):
-                parents = [p for p in (child.parent_shard_id, child.adjacent_parent_shard_id) if p]
-                children.append(
-                    {
-                        "ShardId": child.shard_id,
-                        "ParentShards": parents,
-                        "HashKeyRange": {
-                            "StartingHashKey": str(child.hash_key_start),
-                            "EndingHashKey": str(child.hash_key_end),
-                        },
-                    }
-                )
+            children = stream.child_shards(shard.shard_id)
         else:
             next_iterator = self._issue(stream, shard, read.end)
         return GetRecordsResult(records, next_iterator, read.millis_behind_latest, children)

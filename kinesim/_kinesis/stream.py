@@ -185,6 +185,24 @@ class Stream(StreamConsumersMixin):
         """
         return list(self._children.get(_shard_id(shard_id), []))
 
+    def child_shards(self, shard_id: str) -> list[dict[str, Any]]:
+        """AWS's ``ChildShards`` for a closed shard: each child, its parents, its hash key range
+        (what GetRecords and SubscribeToShard return at the end of a shard)."""
+        children = []
+        for child in self.children_of(shard_id):
+            parents = [p for p in (child.parent_shard_id, child.adjacent_parent_shard_id) if p]
+            children.append(
+                {
+                    "ShardId": child.shard_id,
+                    "ParentShards": parents,
+                    "HashKeyRange": {
+                        "StartingHashKey": str(child.hash_key_start),
+                        "EndingHashKey": str(child.hash_key_end),
+                    },
+                }
+            )
+        return children
+
     def parents_of(self, shard_id: str) -> tuple[str | None, str | None]:
         """``(parent_shard_id, adjacent_parent_shard_id)`` of any shard ever in the stream."""
         return self._lineage.get(_shard_id(shard_id), (None, None))

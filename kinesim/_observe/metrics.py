@@ -146,6 +146,8 @@ class Metrics:
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = Series(namespace, name, key[2], unit)
+        elif series.unit == "None" and unit != "None":
+            series.unit = unit  # a reader asked for it before its emitter named the unit
         return series
 
     def put(
@@ -161,9 +163,11 @@ class Metrics:
         self.handle(namespace, name, dimensions, unit).add(self._clock.now_ms, value)
 
     def series(self, namespace: str, name: str, **dimensions: str) -> Series:
-        """The datapoints of the metric with exactly these dimensions (an empty series if none)."""
-        key = (namespace, name, _dimension_key(dimensions))
-        return self._series.get(key) or Series(namespace, name, key[2])
+        """The datapoints of the metric with exactly these dimensions.
+
+        The series is live: one asked for before anything was emitted fills as datapoints come.
+        """
+        return self.handle(namespace, name, dimensions)
 
     def list_metrics(
         self, namespace: str | None = None, name: str | None = None

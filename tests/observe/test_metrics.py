@@ -111,3 +111,13 @@ def test_end_before_start_and_string_extended():
         )
     with pytest.raises(ValueError, match="percentile"):
         sim.metrics.series("NS", "M").percentile(0)
+
+
+def test_a_series_asked_for_early_is_live():
+    sim = Simulator()
+    early = sim.metrics.series("NS", "Later", Fn="a")
+    assert early.values() == []
+    assert sim.metrics.list_metrics("NS") == []  # an empty series is not listed
+    sim.metrics.put("NS", "Later", 3, dimensions={"Fn": "a"}, unit="Count")
+    assert early.values() == [3]
+    assert early.unit == "Count"

@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
     from kinesim._kinesis.fanout.consumers import Consumer, _ShardSlot
     from kinesim._kinesis.shard import Record, Shard, _ArrivalWaiter
-    from kinesim._kinesis.stream import Stream
     from kinesim._simulator import Simulator
 
 __all__ = [
@@ -159,24 +158,6 @@ def _record_dict(record: Record) -> dict[str, Any]:
     if record.encryption_type != "NONE":
         out["EncryptionType"] = record.encryption_type
     return out
-
-
-def child_shards_of(stream: Stream, shard: Shard) -> tuple[dict[str, Any], ...]:
-    """AWS ``ChildShards`` of a closed shard: each child, its parents and its hash key range."""
-    children = []
-    for child in stream.children_of(shard.shard_id):
-        parents = [p for p in (child.parent_shard_id, child.adjacent_parent_shard_id) if p]
-        children.append(
-            {
-                "ShardId": child.shard_id,
-                "ParentShards": parents,
-                "HashKeyRange": {
-                    "StartingHashKey": str(child.hash_key_start),
-                    "EndingHashKey": str(child.hash_key_end),
-                },
-            }
-        )
-    return tuple(children)
 
 
 # -- starting positions -----------------------------------------------------------------------
@@ -488,7 +469,9 @@ class Subscription:
             bytes=nbytes,
             continuation_sequence_number=continuation,
             millis_behind_latest=behind,
-            child_shards=child_shards_of(self.consumer.stream, shard) if at_shard_end else None,
+            child_shards=(
+                tuple(self.consumer.stream.child_shards(shard.shard_id)) if at_shard_end else None
+            ),
         )
         count = end - start
         self.event_count += 1
