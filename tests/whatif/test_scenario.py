@@ -132,3 +132,11 @@ def test_whatif_is_not_imported_by_kinesim():
         text=True,
     ).stdout
     assert out.strip() == "False"
+    code = (
+        "import sys, kinesim.whatif;"
+        "print(sorted({'matplotlib', 'dask', 'distributed'} & set(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout
+    assert out.strip() == "[]"  # plots and Dask load only when asked for
