@@ -10,13 +10,6 @@ from collections.abc import Sequence
 from kinesim._version import __version__
 
 
-def _demo(args: argparse.Namespace) -> int:
-    from kinesim._demo import run_demo
-
-    print(run_demo(seed=args.seed))
-    return 0
-
-
 def _trace_show(args: argparse.Namespace) -> int:
     from kinesim._errors import TraceFormatError
     from kinesim._observe.render import format_epoch_ms, format_events, kind_matches
@@ -83,9 +76,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kinesim {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    demo = commands.add_parser("demo", help="simulate a small scenario and print what happened")
-    demo.add_argument("--seed", type=int, default=0, help="the simulator's seed (default 0)")
-    demo.set_defaults(run=_demo)
 
     trace = commands.add_parser("trace", help="read saved traces")
     trace_commands = trace.add_subparsers(dest="trace_command", metavar="COMMAND")
@@ -116,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     amount.add_argument("--limit", type=_count, metavar="N", help="only the first N events")
     amount.add_argument("--tail", type=_count, metavar="N", help="only the last N events")
     show.set_defaults(run=_trace_show)
+
+    from kinesim.whatif._cli import add_commands as add_whatif_commands
+
+    add_whatif_commands(commands)
     return parser
 
 

@@ -10,9 +10,20 @@ from __future__ import annotations
 
 import json
 from base64 import b64encode
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-__all__ = ["PAYLOAD_LIMIT_BYTES", "EventBuilder", "envelope_size", "json_str_len"]
+__all__ = [
+    "BATCH_VIEW_ATTRIBUTE",
+    "PAYLOAD_LIMIT_BYTES",
+    "BatchView",
+    "Columns",
+    "EventBuilder",
+    "LazySequence",
+    "envelope_size",
+    "json_str_len",
+    "record_sizes",
+]
 
 #: Synchronous invocation payload limit, which caps a batch: "The payload size reaches 6 MB. You
 #: cannot modify this limit." [LDG:invocation-eventsourcemapping]. Lambda's 6 MB is 6 MiB
@@ -171,3 +182,161 @@ class EventBuilder:
         if not records:
             total = _ENVELOPE_BYTES
         return records, sizes, seqs, arrivals, total
+
+
+# -- the what-if fast path ---------------------------------------------------------------------
+
+#: A handler with this attribute set to True takes a :class:`BatchView` instead of the event.
+BATCH_VIEW_ATTRIBUTE = "kinesim_takes_batch_view"
+
+_SEQUENCE_NUMBER_DIGITS = 56  # every sequence number kinesim issues (``sequence.encode``)
+_B64_LEN: dict[int, int] = {}
+_KEY_LEN: dict[str, int] = {}
+_REPR_LEN: dict[int, int] = {}
+
+
+def _b64_len(data: bytes) -> int:
+    n = len(data)
+    size = _B64_LEN.get(n)
+    if size is None:
+        size = _B64_LEN[n] = 4 * -(-n // 3)
+    return size
+
+
+def _key_len(key: str) -> int:
+    size = _KEY_LEN.get(key)
+    if size is None:
+        if len(_KEY_LEN) > 100_000:
+            _KEY_LEN.clear()
+        size = _KEY_LEN[key] = json_str_len(key)
+    return size
+
+
+def _repr_len(arrival_ms: int) -> int:
+    size = _REPR_LEN.get(arrival_ms)
+    if size is None:
+        if len(_REPR_LEN) > 100_000:
+            _REPR_LEN.clear()
+        size = _REPR_LEN[arrival_ms] = len(repr(arrival_ms / 1000))
+    return size
+
+
+def record_sizes(
+    builder: EventBuilder, data: list[bytes], keys: list[str], arrivals: Any
+) -> list[int]:
+    """The ``json.dumps`` sizes :meth:`EventBuilder.record` would compute, without building
+    records: the same formula, its parts cached per data length, key and arrival time.
+
+    NOTE: the what-if fast path; ``bench_whatif`` measures it and a test pins it to
+    :meth:`EventBuilder.record`.
+    """
+    fixed = builder._fixed_bytes + 2 * _SEQUENCE_NUMBER_DIGITS
+    return [
+        fixed + b + k + r
+        for b, k, r in zip(
+            map(_b64_len, data), map(_key_len, keys), map(_repr_len, arrivals), strict=True
+        )
+    ]
+
+
+class Columns:
+    """A batch's records as the shard's columns held them when the batch was read (slices, so
+    retention trimming the shard meanwhile changes nothing here). Sequence numbers and event
+    records are made on demand, for the few that are ever looked at."""
+
+    __slots__ = ("arrivals", "builder", "data", "keys", "seq_ms", "shard_index", "start", "tag")
+
+    def __init__(
+        self,
+        *,
+        start: int,
+        data: list[bytes],
+        keys: list[str],
+        arrivals: Any,
+        seq_ms: Any,
+        shard_index: int,
+        tag: int,
+        builder: EventBuilder,
+    ) -> None:
+        self.start = start
+        self.data = data
+        self.keys = keys
+        self.arrivals = arrivals
+        self.seq_ms = seq_ms
+        self.shard_index = shard_index
+        self.tag = tag
+        self.builder = builder
+
+    def sequence_number(self, k: int) -> str:
+        from kinesim._kinesis.sequence import encode
+
+        return encode(self.seq_ms[k], self.shard_index, self.start + k + 1, self.tag)
+
+    def record(self, k: int) -> dict[str, Any]:
+        record, _ = self.builder.record(
+            self.keys[k], self.sequence_number(k), self.data[k], self.arrivals[k]
+        )
+        return record
+
+
+class LazySequence(Sequence[Any]):
+    """Items ``[lo, hi)`` of a :class:`Columns`, made by ``make(columns, k)`` when read; a
+    slice is another lazy view (``materialize`` slices come back as lists)."""
+
+    __slots__ = ("columns", "hi", "lo", "make", "materialize")
+
+    def __init__(
+        self, columns: Columns, lo: int, hi: int, make: Any, *, materialize: bool = False
+    ) -> None:
+        self.columns = columns
+        self.lo = lo
+        self.hi = hi
+        self.make = make
+        self.materialize = materialize
+
+    def __len__(self) -> int:
+        return self.hi - self.lo
+
+    def __getitem__(self, index: Any) -> Any:
+        n = self.hi - self.lo
+        if isinstance(index, slice):
+            lo, hi, step = index.indices(n)
+            if step != 1:
+                return [self[i] for i in range(lo, hi, step)]
+            view = LazySequence(self.columns, self.lo + lo, self.lo + max(lo, hi), self.make)
+            return list(view) if self.materialize else view
+        if index < 0:
+            index += n
+        if not 0 <= index < n:
+            raise IndexError(index)
+        return self.make(self.columns, self.lo + index)
+
+
+class BatchView:
+    """What a batch-view handler (and a duration model, when the handler is None) receives on
+    the fast path instead of ``{"Records": [...]}``: the shard id and the positions
+    ``[start, end)`` of the batch's records; :meth:`records` builds the event records."""
+
+    __slots__ = ("_columns", "_lo", "end", "shard_id", "start")
+
+    def __init__(self, shard_id: str, columns: Columns, lo: int, hi: int) -> None:
+        self.shard_id = shard_id
+        self.start = columns.start + lo
+        self.end = columns.start + hi
+        self._columns = columns
+        self._lo = lo
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def records(self) -> list[dict[str, Any]]:
+        return [self._columns.record(self._lo + k) for k in range(self.end - self.start)]
+
+    def sequence_number(self, position: int) -> str:
+        """The sequence number of the record at shard ``position`` (in ``[start, end)``)."""
+        if not self.start <= position < self.end:
+            raise IndexError(f"position {position} is not in this batch [{self.start}, {self.end})")
+        return self._columns.sequence_number(position - self._columns.start)
+
+    def __repr__(self) -> str:
+        return f"<BatchView {self.shard_id} [{self.start}, {self.end})>"

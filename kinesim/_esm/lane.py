@@ -19,6 +19,7 @@ sub-ranges of the group (index ranges into the group's lists), processed strictl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
@@ -28,7 +29,7 @@ from kinesim._errors import (
     TooManyRequestsException,
 )
 from kinesim._esm import destinations
-from kinesim._esm.batch import envelope_size
+from kinesim._esm.batch import BatchView, Columns, envelope_size
 from kinesim._esm.retry import Outcome, bisect_point, classify, next_step
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class Group:
 
     __slots__ = (
         "arrivals",
+        "columns",
         "delivered",
         "hi",
         "invocations",
@@ -61,12 +63,16 @@ class Group:
     def __init__(
         self,
         start: int,
-        records: list[dict[str, Any]],
+        records: Sequence[dict[str, Any]],
         sizes: list[int],
-        seqs: list[str],
-        arrivals: list[int],
+        seqs: Sequence[str],
+        arrivals: Sequence[int],
+        columns: Columns | None = None,
     ) -> None:
         self.start = start  # shard position of index 0
+        # On the what-if fast path records and seqs are lazy views over ``columns`` (records
+        # are built afresh at each access, as AWS hands every invocation a fresh copy).
+        self.columns = columns
         self.records = records
         self.sizes = sizes
         self.seqs = seqs
@@ -162,10 +168,14 @@ class Lane:
             return
         lo, hi = group.lo, group.hi
         size = envelope_size(hi - lo, sum(group.sizes[lo:hi]))
-        records = self._records(lo, hi)
+        payload: Any = (
+            {"Records": self._records(lo, hi)}
+            if group.columns is None
+            else BatchView(poller.shard.shard_id, group.columns, lo, hi)
+        )
         try:
             invocation = mapping.function.start_invocation(
-                {"Records": records}, self._on_complete, payload_size=size
+                payload, self._on_complete, payload_size=size
             )
         except (
             TooManyRequestsException,
@@ -338,12 +348,12 @@ class Lane:
         handler has had them (AWS hands every invocation a fresh copy)."""
         group = self.group
         assert group is not None
-        if not group.delivered:
-            return group.records[lo:hi]
+        if not group.delivered or group.columns is not None:
+            return list(group.records[lo:hi])
         try:
             return self.poller._rebuild(group.start + lo, hi - lo)
         except KinesimError:  # trimmed during the last invocation: the copies we hold
-            return group.records[lo:hi]
+            return list(group.records[lo:hi])
 
     # -- settling -----------------------------------------------------------------------------
 

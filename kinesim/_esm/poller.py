@@ -17,20 +17,47 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import KinesimError
 from kinesim._esm import destinations
-from kinesim._esm.batch import PAYLOAD_LIMIT_BYTES, EventBuilder
+from kinesim._esm.batch import (
+    BATCH_VIEW_ATTRIBUTE,
+    PAYLOAD_LIMIT_BYTES,
+    Columns,
+    EventBuilder,
+    LazySequence,
+    envelope_size,
+    record_sizes,
+)
 from kinesim._esm.lane import Group, Lane
 
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
     from kinesim._esm.mapping import EventSourceMapping
     from kinesim._kinesis.shard import Shard
-    from kinesim._lambda.function import Invocation
+    from kinesim._lambda.function import Function, Invocation
 
 __all__ = ["ShardPoller"]
+
+_SLOT_MS = 1000  # AWS: "polls each shard ... at a base rate of once per second" [seed]
+
+
+def _takes_batch_view(function: Function) -> bool:
+    """Whether the fast path applies: nothing would read the event records. True when the
+    handler is None or declares ``kinesim_takes_batch_view = True`` and neither duration model
+    is computed from the event (a ``FromCallable``)."""
+    from kinesim._lambda.durations import FromCallable
+
+    handler = function.handler
+    if handler is not None and not getattr(handler, BATCH_VIEW_ATTRIBUTE, False):
+        return False
+    return not isinstance(function.duration, FromCallable) and not isinstance(
+        function.cold_start, FromCallable
+    )
+
 
 _SLOT_MS = 1000  # AWS: "polls each shard ... at a base rate of once per second" [seed]
 
@@ -183,6 +210,8 @@ class ShardPoller:
             self._lost(self.position, trim)
 
     def _build(self, count: int) -> Group:
+        if _takes_batch_view(self.mapping.function):
+            return self._build_fast(count)
         shard = self.shard
         # The function (or its role) may have changed since the last batch.
         self._builder.role_arn = self.mapping.function.role
@@ -207,6 +236,59 @@ class ShardPoller:
         """Fresh event records for ``[start, start + count)`` (no size cut: they fitted)."""
         self._builder.role_arn = self.mapping.function.role
         return self._builder.build(self.shard, start, count, 1 << 62)[0]
+
+    def _build_fast(self, count: int) -> Group:
+        """:meth:`_build` without event records: the what-if fast path.
+
+        NOTE: a duration-model handler never reads the event, so the batch is cut from the
+        shard's columns (four C-level slices), its JSON size computed arithmetically
+        (:func:`~kinesim._esm.batch.record_sizes`) and its sequence numbers and records made
+        only if something asks (a failure record, a partial-failure response). Same batches,
+        same sizes, same outcomes as :meth:`_build`: a test compares the two paths.
+        """
+        shard = self.shard
+        self._builder.role_arn = self.mapping.function.role
+        start = self.position
+        a = start - shard._base
+        b = a + count
+        data, keys, arrivals = shard._data[a:b], shard._keys[a:b], shard._arrival[a:b]
+        sizes = record_sizes(self._builder, data, keys, arrivals)  # type: ignore[arg-type]
+        # The 6 MiB cut: the longest prefix whose event fits (at least one record).
+        limit = PAYLOAD_LIMIT_BYTES - envelope_size(0, 0) + 2
+        k = bisect_right(list(accumulate(size + 2 for size in sizes)), limit) or 1
+        if k < count:
+            data, keys, arrivals, sizes = data[:k], keys[:k], arrivals[:k], sizes[:k]
+        columns = Columns(
+            start=start,
+            data=data,  # type: ignore[arg-type]
+            keys=keys,  # type: ignore[arg-type]
+            arrivals=arrivals,
+            seq_ms=shard._seq_ms[a : a + k],
+            shard_index=shard.index,
+            tag=shard.stream.tag,
+            builder=self._builder,
+        )
+        group = Group(
+            start,
+            LazySequence(columns, 0, k, Columns.record, materialize=True),
+            sizes,
+            LazySequence(columns, 0, k, Columns.sequence_number),
+            arrivals,
+            columns,
+        )
+        mapping = self.mapping
+        sim = mapping.sim
+        if sim.trace.wants("esm.batch"):
+            sim.trace.emit(
+                "esm.batch",
+                uuid=mapping.uuid,
+                shard=shard.shard_id,
+                first=group.seqs[0],
+                last=group.seqs[k - 1],
+                count=k,
+                payload_bytes=envelope_size(k, sum(sizes)),
+            )
+        return group
 
     # -- what the lanes report ----------------------------------------------------------------
 

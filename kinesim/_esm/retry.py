@@ -19,6 +19,7 @@ own before it is given up. Throttles are not invocations and never count.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -95,7 +96,7 @@ SUCCESS = Outcome("success")
 def classify(
     function_error: str | None,
     response: Any,
-    sequence_numbers: list[str],
+    sequence_numbers: Sequence[str],
     report_batch_item_failures: bool,
 ) -> Outcome:
     """Interpret one invocation of a batch whose records have ``sequence_numbers`` (in order)."""
