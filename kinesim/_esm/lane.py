@@ -19,6 +19,7 @@ sub-ranges of the group (index ranges into the group's lists), processed strictl
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
@@ -36,7 +37,25 @@ if TYPE_CHECKING:
     from kinesim._esm.poller import ShardPoller
     from kinesim._lambda.function import Invocation
 
-__all__ = ["Group", "Lane"]
+__all__ = ["Group", "Lane", "runs"]
+
+
+def runs(positions: Sequence[int], lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """The shard position ranges ``[start, end)`` that indices ``[lo, hi)`` of ``positions``
+    cover: one range when the records are contiguous (always without filters)."""
+    if hi <= lo:
+        return
+    if isinstance(positions, range):
+        yield positions[lo], positions[hi - 1] + 1
+        return
+    start = end = positions[lo]
+    for k in range(lo, hi):
+        p = positions[k]
+        if p != end:
+            yield start, end
+            start = p
+        end = p + 1
+    yield start, end
 
 
 class Group:
@@ -51,6 +70,7 @@ class Group:
         "last_request_id",
         "lo",
         "pending",
+        "positions",
         "reason",
         "records",
         "seqs",
@@ -60,13 +80,15 @@ class Group:
 
     def __init__(
         self,
-        start: int,
+        positions: Sequence[int],
         records: list[dict[str, Any]],
         sizes: list[int],
         seqs: list[str],
         arrivals: list[int],
     ) -> None:
-        self.start = start  # shard position of index 0
+        # Shard position of each index: a range, or the records that passed the filters.
+        self.positions = positions
+        self.start = positions[0]  # shard position of index 0
         self.records = records
         self.sizes = sizes
         self.seqs = seqs
@@ -143,10 +165,13 @@ class Lane:
         now_ms = sim.now_ms
         # Records trimmed while the batch waited are lost; they are at the front.
         trim = poller.shard.trim_index
-        if trim > group.start + group.lo:
-            lost_hi = min(group.hi, trim - group.start)
-            poller._lost(group.start + group.lo, group.start + lost_hi)
-            group.lo = lost_hi
+        positions = group.positions
+        if group.lo < group.hi and trim > positions[group.lo]:
+            k = group.lo
+            while k < group.hi and positions[k] < trim:
+                k += 1
+            poller._lost(poller.position, positions[k] if k < group.hi else positions[k - 1] + 1)
+            group.lo = k
         max_age_ms = mapping.settings.max_record_age_ms
         if max_age_ms >= 0 and group.lo < group.hi:
             oldest_allowed = now_ms - max_age_ms
@@ -188,11 +213,11 @@ class Lane:
         self._outstanding += 1
         group.invocations += 1
         group.last_request_id = invocation.request_id
-        first = group.start + lo
         shard_id = poller.shard.shard_id
-        mapping.ledger.delivered(
-            shard_id, first, first + hi - lo, group.reason, now_ms, invocation.request_id
-        )
+        for start, end in runs(group.positions, lo, hi):
+            mapping.ledger.delivered(
+                shard_id, start, end, group.reason, now_ms, invocation.request_id
+            )
         if sim.trace.wants("esm.invoke"):
             sim.trace.emit(
                 "esm.invoke",
@@ -341,7 +366,7 @@ class Lane:
         if not group.delivered:
             return group.records[lo:hi]
         try:
-            return self.poller._rebuild(group.start + lo, hi - lo)
+            return self.poller._rebuild(group.positions[lo:hi])
         except KinesimError:  # trimmed during the last invocation: the copies we hold
             return group.records[lo:hi]
 
@@ -351,7 +376,7 @@ class Lane:
         if hi > lo:
             group = self.group
             assert group is not None
-            self.poller._settled(group.start + lo, group.start + hi, kind, group.seqs[hi - 1])
+            self.poller._settle_runs(list(runs(group.positions, lo, hi)), kind, group.seqs[hi - 1])
 
     def _discard(self, condition: str, lo: int, hi: int, *, with_response: bool) -> None:
         """Give up records ``[lo, hi)`` of the group: the on-failure record, then move on."""
@@ -379,8 +404,8 @@ class Lane:
         assert self._outstanding == (self.in_flight is not None), "more than one batch in flight"
         group = self.group
         if group is not None:
-            assert group.start + group.lo == self.poller.position, (
-                "the batch does not start at the checkpoint"
+            assert group.positions[group.lo] >= self.poller.position, (
+                "the batch starts before the checkpoint"
             )
         else:
             assert self.in_flight is None, "an invocation in flight without a batch"

@@ -17,6 +17,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import KinesimError
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
 __all__ = ["ShardPoller"]
 
 _SLOT_MS = 1000  # AWS: "polls each shard ... at a base rate of once per second" [seed]
+#: Records a filtered mapping asks for per read. ASSUMED: GetRecords' largest Limit; AWS does
+#: not say how far ahead of the batch its poller reads.
+_FILTERED_READ_LIMIT = 10_000
 
 
 class ShardPoller:
@@ -40,6 +45,7 @@ class ShardPoller:
 
     __slots__ = (
         "_builder",
+        "_matches",
         "_timer",
         "_waiter",
         "finished",
@@ -60,6 +66,8 @@ class ShardPoller:
         self.shard = shard
         self.position = position  # the checkpoint: first unsettled record
         self.read_end = position  # records [position, read_end) have been read
+        # With filters: the read records that matched and are not in a batch yet (positions).
+        self._matches: deque[int] = deque()
         # ParallelizationFactor lanes (part 2); part 1 processes one batch at a time.
         self.lanes = [Lane(self)]
         self._timer: Handle | None = None
@@ -85,7 +93,7 @@ class ShardPoller:
         before a disable completes first; the poll after it continues from its end."""
         self.window_start_ms = self.mapping.sim.now_ms
         if self.idle:
-            self.read_end = self.position
+            self._rewind()
             self._schedule_poll(self.mapping.sim.now_ms)
 
     def stop(self) -> None:
@@ -99,7 +107,18 @@ class ShardPoller:
         for lane in self.lanes:
             lane.stop()
         if self.idle:
-            self.read_end = self.position
+            self._rewind()
+
+    def _rewind_unbatched(self) -> None:
+        """The filters changed: read again, under the new ones, what no batch holds yet."""
+        ends = [lane.group.positions[-1] + 1 for lane in self.lanes if lane.group is not None]
+        self.read_end = max([self.position, *ends])
+        self._matches.clear()
+
+    def _rewind(self) -> None:
+        """Forget what was read and not batched: the next read starts at the checkpoint."""
+        self.read_end = self.position
+        self._matches.clear()
 
     def _next_slot_ms(self, now_ms: int) -> int:
         """The first once-per-second slot at or after now that a ticking poller would use."""
@@ -138,10 +157,15 @@ class ShardPoller:
         settings = mapping.settings
         batch_size = settings.batch_size
         self._drop_trimmed()
-        buffered = self.read_end - self.position
+        record_filter = mapping.record_filter
+        buffered = self.read_end - self.position if record_filter is None else len(self._matches)
+        at_shard_end = False
         if buffered < batch_size:
             self.last_poll_ms = now_ms
-            result = self.shard.read(self.read_end, limit=batch_size - buffered)
+            # A filtered mapping reads ahead (GetRecords' largest Limit): its batches are built
+            # from the records that match, which may be few of those read.
+            limit = batch_size - buffered if record_filter is None else _FILTERED_READ_LIMIT
+            result = self._read(self.read_end, limit)
             if sim.trace.wants("esm.poll"):
                 sim.trace.emit(
                     "esm.poll",
@@ -159,22 +183,70 @@ class ShardPoller:
             if result.start > self.read_end:
                 self.read_end = result.start
                 self._drop_trimmed()
+            if record_filter is not None:
+                self._classify(self.read_end, result.end)
             self.read_end = result.end
-            self.last_read_full = result.count == batch_size - buffered and result.count > 0
+            self.last_read_full = result.count == limit and result.count > 0
+            at_shard_end = result.at_shard_end
+        if record_filter is not None:
+            self._skip_filtered()
+            buffered = len(self._matches)
+        else:
             buffered = self.read_end - self.position
-            if buffered == 0:
-                if result.at_shard_end:
-                    self.finished = True
-                    mapping._shard_finished(self)
-                    return
-                self._idle()
+        if buffered == 0:
+            if at_shard_end:
+                self.finished = True
+                mapping._shard_finished(self)
                 return
+            if self.last_read_full:  # everything read was filtered out; more is waiting
+                self._schedule_poll(self._next_slot_ms(now_ms))
+                return
+            self._idle()
+            return
         if buffered < batch_size and settings.batching_window_ms:
             deadline = self.window_start_ms + settings.batching_window_ms
             if now_ms < deadline:
                 self._schedule_poll(min(self._next_slot_ms(now_ms), deadline))
                 return
         self.lanes[0].begin(self._build(min(buffered, batch_size)))
+
+    def _read(self, start: int, limit: int) -> Any:
+        """One GetRecords-equivalent through the shard's shared read limits (a fan-out source
+        overrides this to take what its subscription pushed)."""
+        return self.shard.read(start, limit=limit)
+
+    def _classify(self, start: int, end: int) -> None:
+        """Run the mapping's filters over the newly read records ``[start, end)`` once."""
+        record_filter = self.mapping.record_filter
+        assert record_filter is not None
+        shard = self.shard
+        builder = self._builder
+        builder.role_arn = self.mapping.function.role
+        keep = record_filter.keep
+        matches = self._matches
+        before = len(matches)
+        for i in range(start, end):
+            if keep(
+                partition_key=shard.partition_key(i),
+                sequence_number=shard.sequence_number(i),
+                arrival_ms=shard.arrival_ms(i),
+                data=shard.data(i),
+                shard_id=shard.shard_id,
+                role_arn=builder.role_arn,
+                region=builder.region,
+                stream_arn=builder.event_source_arn,
+            ):
+                matches.append(i)
+        dropped = (end - start) - (len(matches) - before)
+        if dropped:
+            self.mapping._filtered_out.add(self.mapping.sim.now_ms, dropped)
+
+    def _skip_filtered(self) -> None:
+        """Settle the filtered-out records at the checkpoint (before the first match, or all
+        that were read if none matched): the checkpoint moves past them."""
+        first = self._matches[0] if self._matches else self.read_end
+        if first > self.position:
+            self._settle_runs([], "filtered", "", upto=first)
 
     def _drop_trimmed(self) -> None:
         """Records trimmed by retention before they were settled are lost to expiry."""
@@ -186,9 +258,19 @@ class ShardPoller:
         shard = self.shard
         # The function (or its role) may have changed since the last batch.
         self._builder.role_arn = self.mapping.function.role
+        positions: Sequence[int]
+        if self.mapping.record_filter is None:
+            positions = range(self.position, self.position + count)
+        else:
+            positions = [self._matches[k] for k in range(count)]
         records, sizes, seqs, arrivals, total = self._builder.build(
-            shard, self.position, count, PAYLOAD_LIMIT_BYTES
+            shard, positions, PAYLOAD_LIMIT_BYTES
         )
+        if len(records) < len(positions):
+            positions = positions[: len(records)]
+        if self.mapping.record_filter is not None:
+            for _ in range(len(records)):
+                self._matches.popleft()
         mapping = self.mapping
         sim = mapping.sim
         if sim.trace.wants("esm.batch"):
@@ -201,12 +283,12 @@ class ShardPoller:
                 count=len(records),
                 payload_bytes=total,
             )
-        return Group(self.position, records, sizes, seqs, arrivals)
+        return Group(positions, records, sizes, seqs, arrivals)
 
-    def _rebuild(self, start: int, count: int) -> list[dict[str, Any]]:
-        """Fresh event records for ``[start, start + count)`` (no size cut: they fitted)."""
+    def _rebuild(self, positions: Sequence[int]) -> list[dict[str, Any]]:
+        """Fresh event records for ``positions`` (no size cut: they fitted)."""
         self._builder.role_arn = self.mapping.function.role
-        return self._builder.build(self.shard, start, count, 1 << 62)[0]
+        return self._builder.build(self.shard, positions, 1 << 62)[0]
 
     # -- what the lanes report ----------------------------------------------------------------
 
@@ -216,24 +298,63 @@ class ShardPoller:
         self.position = end
         if self.read_end < end:
             self.read_end = end
+        matches = self._matches
+        while matches and matches[0] < end:
+            matches.popleft()
 
     def _settled(self, start: int, end: int, kind: str, last_sequence_number: str) -> None:
         """Records ``[start, end)`` reached their final fate: the checkpoint moves past them."""
+        self._settle_runs([(start, end)], kind, last_sequence_number)
+
+    def _settle_runs(
+        self,
+        spans: list[tuple[int, int]],
+        kind: str,
+        last_sequence_number: str,
+        *,
+        upto: int | None = None,
+    ) -> None:
+        """Records in ``spans`` (ascending position ranges) reached their final fate ``kind``;
+        the filtered-out records between the checkpoint and them (and, with ``upto``, up to
+        that position) are settled as ``filtered``. One trace event for all of it."""
         mapping = self.mapping
-        mapping.ledger.settle(self.shard.shard_id, start, end, kind, mapping.sim.now_ms)
-        if end > self.position:
-            self.position = end
+        ledger = mapping.ledger
+        shard_id = self.shard.shard_id
+        now_ms = mapping.sim.now_ms
+        count = 0
+        skipped = 0
+        for start, end in spans:
+            if start > self.position:
+                ledger.settle(shard_id, self.position, start, "filtered", now_ms)
+                skipped += start - self.position
+            ledger.settle(shard_id, start, end, kind, now_ms)
+            count += end - start
+            self.position = max(self.position, end)
+        if upto is not None and upto > self.position:
+            ledger.settle(shard_id, self.position, upto, "filtered", now_ms)
+            skipped += upto - self.position
+            self.position = upto
         if self.read_end < self.position:
             self.read_end = self.position
         if mapping.sim.trace.wants("esm.checkpoint"):
+            fields: dict[str, Any] = {}
+            if mapping.record_filter is not None:
+                fields["filtered"] = skipped
             mapping.sim.trace.emit(
                 "esm.checkpoint",
                 uuid=mapping.uuid,
-                shard=self.shard.shard_id,
-                sequence_number=last_sequence_number,
+                shard=shard_id,
+                sequence_number=last_sequence_number or self._sequence_before(self.position),
                 fate=kind,
-                count=end - start,
+                count=count,
+                **fields,
             )
+
+    def _sequence_before(self, position: int) -> str:
+        try:
+            return self.shard.sequence_number(position - 1)
+        except KinesimError:  # trimmed meanwhile
+            return ""
 
     def _lane_done(self, lane: Lane) -> None:
         """A lane finished its batch: read on at once while behind, else at the next slot."""
@@ -243,7 +364,7 @@ class ShardPoller:
         self.stalled_since_ms = None
         self.stall_reason = ""
         if not mapping.polling:
-            self.read_end = self.position
+            self._rewind()
             return
         if self.read_end > self.position or self.last_read_full:
             self._poll()
@@ -252,7 +373,7 @@ class ShardPoller:
 
     def _lane_abandoned(self, lane: Lane) -> None:
         """The mapping stopped while the lane was busy: its records will be read again."""
-        self.read_end = self.position
+        self._rewind()
 
     def _stall(self, reason: str) -> None:
         if self.stalled_since_ms is None:

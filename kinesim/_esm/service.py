@@ -300,11 +300,6 @@ def _refuse_part_two(settings: MappingSettings) -> None:
             f"tumbling_window={settings.tumbling_window}: tumbling windows are part 2 of the "
             "mapping work (issue 7) and not modelled yet; use 0"
         )
-    if settings.filters:
-        raise KinesimValueError(
-            "filters: event filtering is part 2 of the mapping work (issue 7) and not modelled "
-            "yet; the patterns were valid, but a mapping would deliver every record"
-        )
 
 
 class EventSourceMappingMethods:
