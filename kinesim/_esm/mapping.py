@@ -18,8 +18,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import AWSError, KinesimError, TooManyRequestsException
-from kinesim._esm import destinations
+from kinesim._esm import destinations, permissions
 from kinesim._esm.config import MappingSettings
+from kinesim._esm.efo_reader import FanoutPoller
 from kinesim._esm.filters import RecordFilter, compile_filters
 from kinesim._esm.poller import ShardPoller
 from kinesim._esm.retry import ExponentialBackoff
@@ -28,6 +29,7 @@ from kinesim._observe.ledger import Ledger
 if TYPE_CHECKING:
     from kinesim._destinations import Destination
     from kinesim._esm.service import MappingService
+    from kinesim._kinesis.fanout import Consumer
     from kinesim._kinesis.shard import Shard
     from kinesim._kinesis.stream import Stream
     from kinesim._lambda.function import Function
@@ -55,6 +57,7 @@ class EventSourceMapping:
         uuid: str,
         function: Function,
         stream: Stream,
+        consumer: Consumer | None = None,
         starting_position: str,
         starting_position_timestamp: float | None,
         settings: MappingSettings,
@@ -69,6 +72,10 @@ class EventSourceMapping:
         self.arn = f"arn:aws:lambda:{sim.region}:{sim.account_id}:event-source-mapping:{uuid}"
         self.function = function
         self.stream = stream
+        #: The enhanced fan-out consumer the mapping reads through, or None (it polls).
+        self.consumer = consumer
+        #: EventSourceArn: the consumer's ARN for a fan-out source, else the stream's.
+        self.source_arn = stream.arn if consumer is None else consumer.arn
         self.starting_position = starting_position
         self.starting_position_timestamp = starting_position_timestamp
         self.settings = settings
@@ -84,7 +91,7 @@ class EventSourceMapping:
         self.state_transition_reason = "User action"
         self.last_processing_result = "No records processed"
         self.last_modified_ms = sim.now_ms
-        self.ledger = Ledger()
+        self.ledger: Ledger = Ledger()
         self.pollers: dict[str, ShardPoller] = {}
         self.destination_delivery_failures = 0
         self.records_expired = 0
@@ -173,7 +180,11 @@ class EventSourceMapping:
                 poller.start()
 
     def _add_poller(self, shard: Shard, position: int) -> ShardPoller:
-        poller = ShardPoller(self, shard, position)
+        poller: ShardPoller
+        if self.consumer is None:
+            poller = ShardPoller(self, shard, position)
+        else:
+            poller = FanoutPoller(self, shard, position)
         self.pollers[shard.shard_id] = poller
         return poller
 
@@ -258,26 +269,34 @@ class EventSourceMapping:
             stream_arn=self.stream.arn,
         )
         delivered: bool | None = None
+        error: str | None = None
         target = self.destination
         if target is not None:
             delivered = True
+            key: str | None = None
+            if target.arn.startswith("arn:aws:s3:::"):
+                key = destinations.s3_key(
+                    self.uuid,
+                    poller.shard.shard_id,
+                    now_ms,
+                    destinations.uuid_from(self._key_rng),
+                )
+            error = permissions.send_denied(sim, self.function, target, key)
             try:
-                if target.arn.startswith("arn:aws:s3:::"):
+                if error is not None:
+                    pass  # the role may not send: nothing reaches the destination
+                elif key is not None:
                     record["payload"] = {"Records": records}
-                    key = destinations.s3_key(
-                        self.uuid,
-                        poller.shard.shard_id,
-                        now_ms,
-                        destinations.uuid_from(self._key_rng),
-                    )
                     target.put_object(key, destinations.dumps(record))  # type: ignore[union-attr]
                 elif target.arn.startswith("arn:aws:sns:"):
                     target.publish(destinations.dumps(record))  # type: ignore[union-attr]
                 else:
                     target.send_message(destinations.dumps(record))  # type: ignore[union-attr]
-            except KinesimError:
+            except KinesimError as exc:
                 # Over-size payloads are dropped by Lambda [B6]; any refusal is a delivery
                 # failure, counted, never raised into the simulation.
+                error = str(getattr(exc, "message", exc))
+            if error is not None:
                 delivered = False
                 self.destination_delivery_failures += 1
                 self._delivery_failures.add(now_ms, 1)
@@ -292,6 +311,7 @@ class EventSourceMapping:
                 approximate_invoke_count=invoke_count,
                 destination=None if target is None else target.arn,
                 delivered=delivered,
+                error=error,
             )
 
     # -- the AWS view -------------------------------------------------------------------------
@@ -306,7 +326,7 @@ class EventSourceMapping:
             "BatchSize": settings.batch_size,
             "BisectBatchOnFunctionError": settings.bisect_on_error,
             "DestinationConfig": {"OnFailure": on_failure},
-            "EventSourceArn": self.stream.arn,
+            "EventSourceArn": self.source_arn,
             "EventSourceMappingArn": self.arn,
         }
         if settings.filters:

@@ -206,9 +206,13 @@ class ShardPoller:
         if buffered < batch_size and settings.batching_window_ms:
             deadline = self.window_start_ms + settings.batching_window_ms
             if now_ms < deadline:
-                self._schedule_poll(min(self._next_slot_ms(now_ms), deadline))
+                self._schedule_poll(self._window_wake_ms(now_ms, deadline))
                 return
         self.lanes[0].begin(self._build(min(buffered, batch_size)))
+
+    def _window_wake_ms(self, now_ms: int, deadline_ms: int) -> int:
+        """When to look again while a batching window fills: the next poll slot."""
+        return min(self._next_slot_ms(now_ms), deadline_ms)
 
     def _read(self, start: int, limit: int) -> Any:
         """One GetRecords-equivalent through the shard's shared read limits (a fan-out source

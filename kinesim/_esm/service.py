@@ -22,10 +22,12 @@ from kinesim._errors import (
 from kinesim._esm.config import MappingSettings, validate_settings, validate_starting_position
 from kinesim._esm.destinations import uuid_from
 from kinesim._esm.mapping import EventSourceMapping
+from kinesim._esm.permissions import check_execution_role
 from kinesim._esm.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
     from kinesim._destinations import Destination
+    from kinesim._kinesis.fanout import Consumer
     from kinesim._kinesis.stream import Stream
     from kinesim._lambda.function import Function
     from kinesim._simulator import Simulator
@@ -58,27 +60,36 @@ class MappingService:
             raise InvalidParameterValueException("Function does not exist", Type="User") from None
 
     def _stream(self, source: object) -> Stream:
+        return self._source(source)[0]
+
+    def _source(self, source: object) -> tuple[Stream, Consumer | None]:
+        """The stream, and the consumer for a fan-out source (a Consumer or consumer ARN)."""
+        from kinesim._kinesis.fanout import Consumer
         from kinesim._kinesis.stream import Stream
 
         kinesis = self.sim.kinesis
-        if isinstance(source, Stream):
+        if isinstance(source, (Stream, Consumer)):
             arn = source.arn
         elif isinstance(source, str):
             arn = source
         else:
             raise KinesimTypeError(
-                f"source takes a kinesim Stream or a stream ARN, got {source!r}; "
+                f"source takes a kinesim Stream or Consumer, or its ARN, got {source!r}; "
                 "e.g. sim.kinesis.create_stream('orders', shard_count=1)"
             )
         if not arn.startswith("arn:aws:kinesis:"):
             raise InvalidParameterValueException("Unrecognized event source.", Type="User")
         if "/consumer/" in arn:
-            raise KinesimValueError(
-                f"{arn} is an enhanced fan-out consumer: mappings reading through a consumer "
-                "are part 2 of the mapping work (issue 7) and not modelled yet; map the stream"
-            )
+            try:
+                consumer = kinesis.consumer_by_arn(arn)
+            except KinesimError:
+                # ASSUMED text, after the recorded "Stream not found: <arn>".
+                raise InvalidParameterValueException(
+                    f"Stream consumer not found: {arn}", Type="User"
+                ) from None
+            return consumer.stream, consumer
         try:
-            return kinesis.stream_by_arn(arn)
+            return kinesis.stream_by_arn(arn), None
         except KinesimError:
             raise InvalidParameterValueException(f"Stream not found: {arn}", Type="User") from None
 
@@ -135,8 +146,10 @@ class MappingService:
                 f"retry_backoff takes a kinesim.ExponentialBackoff, got {retry_backoff!r}"
             )
         _refuse_part_two(settings)
-        stream = self._stream(source)
+        stream, consumer = self._source(source)
         fn = self._function(function)
+        check_execution_role(self.sim, fn, stream, consumer)
+        source_arn = stream.arn if consumer is None else consumer.arn
         if timestamp is not None and timestamp * 1000 > self.sim.now_ms:
             # ASSUMED text; AWS documents "cannot be in the future".
             raise InvalidParameterValueException(
@@ -144,9 +157,9 @@ class MappingService:
             )
         destination = self._destination(on_failure)
         for existing in self._mappings.values():
-            if existing.stream is stream and existing.function is fn:
+            if existing.source_arn == source_arn and existing.function is fn:
                 raise ResourceConflictException(
-                    f'The event source arn (" {stream.arn} ") and function (" {fn.name} ") '
+                    f'The event source arn (" {source_arn} ") and function (" {fn.name} ") '
                     "provided mapping already exists. Please update or delete the existing "
                     f"mapping with UUID {existing.uuid}",
                     Type="User",
@@ -158,6 +171,7 @@ class MappingService:
             uuid=uuid_from(self._rng),
             function=fn,
             stream=stream,
+            consumer=consumer,
             starting_position=position,
             starting_position_timestamp=timestamp,
             settings=settings,
@@ -167,7 +181,12 @@ class MappingService:
         )
         self._mappings[mapping.uuid] = mapping
         self.sim.trace.emit(
-            "esm.create", uuid=mapping.uuid, function=fn.name, stream=stream.arn, state="Creating"
+            "esm.create",
+            uuid=mapping.uuid,
+            function=fn.name,
+            stream=stream.arn,
+            state="Creating",
+            **({} if consumer is None else {"consumer": consumer.arn}),
         )
         return mapping
 
@@ -185,8 +204,9 @@ class MappingService:
             fn = self._function(function)
             out = [m for m in out if m.function is fn]
         if source is not None:
-            stream = self._stream(source)
-            out = [m for m in out if m.stream is stream]
+            stream, consumer = self._source(source)
+            arn = stream.arn if consumer is None else consumer.arn
+            out = [m for m in out if m.source_arn == arn]
         return out
 
     def update(self, uuid: object, **changes: Any) -> EventSourceMapping:
@@ -228,7 +248,9 @@ class MappingService:
                 settings, on_failure=None if destination is None else destination.arn
             )
         if function is not None:
-            mapping.function = self._function(function)
+            new_function = self._function(function)
+            check_execution_role(self.sim, new_function, mapping.stream, mapping.consumer)
+            mapping.function = new_function
         mapping._pending_settings = settings
         mapping._pending_destination = destination
         if enabled is None or enabled == mapping.enabled:
