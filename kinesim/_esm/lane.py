@@ -1,8 +1,11 @@
 """A lane: one batch at a time, processed strictly in order — invoke, settle, retry, bisect.
 
 A shard's poller (:mod:`kinesim._esm.poller`) reads records and hands each batch to a lane.
-ParallelizationFactor N means N lanes per shard keyed by partition key (part 2); part 1 runs one
-lane per shard, so exactly one batch per shard is in flight and records settle in sequence order.
+ParallelizationFactor N means N lanes per shard, each record assigned to a lane by its partition
+key, so a key's records are processed in order by one lane while other keys run concurrently. With
+N = 1 the one lane's batches are contiguous runs of the shard; with N > 1 a batch holds the lane's
+records only (``Group.positions``) and the poller turns out-of-order settlements into a checkpoint
+that never passes an unfinished record.
 
 A lane's batch is a *group* of records read together; bisect and partial failures work on
 sub-ranges of the group (index ranges into the group's lists), processed strictly in order:
@@ -19,6 +22,8 @@ sub-ranges of the group (index ranges into the group's lists), processed strictl
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
@@ -51,6 +56,7 @@ class Group:
         "last_request_id",
         "lo",
         "pending",
+        "positions",
         "reason",
         "records",
         "seqs",
@@ -65,8 +71,12 @@ class Group:
         sizes: list[int],
         seqs: list[str],
         arrivals: list[int],
+        positions: list[int] | None = None,
     ) -> None:
         self.start = start  # shard position of index 0
+        # Shard positions of the records when they are not ``start + index`` (a lane's records
+        # under ParallelizationFactor > 1); None for a contiguous run.
+        self.positions = positions
         self.records = records
         self.sizes = sizes
         self.seqs = seqs
@@ -83,6 +93,10 @@ class Group:
         # objects, not a JSON copy), so later deliveries and S3 payloads rebuild them.
         self.delivered = False
 
+    def position(self, i: int) -> int:
+        """The shard position of the group's ``i``-th record."""
+        return self.start + i if self.positions is None else self.positions[i]
+
 
 class Lane:
     """Processes one group at a time for its poller. See the module docstring."""
@@ -93,14 +107,21 @@ class Lane:
         "failure_streak",
         "group",
         "in_flight",
+        "index",
         "poller",
+        "queue",
         "stall_reason",
         "stalled_since_ms",
         "throttle_streak",
+        "window_start_ms",
     )
 
-    def __init__(self, poller: ShardPoller) -> None:
+    def __init__(self, poller: ShardPoller, index: int = 0) -> None:
         self.poller = poller
+        self.index = index
+        # Positions read and assigned to this lane, not yet in a batch (ParallelizationFactor > 1).
+        self.queue: deque[int] = deque()
+        self.window_start_ms = poller.mapping.sim.now_ms  # the lane's batching window
         self.group: Group | None = None
         self.in_flight: Invocation | None = None
         self._outstanding = 0  # invocations started and not completed: at most one
@@ -113,6 +134,11 @@ class Lane:
     @property
     def idle(self) -> bool:
         return self.group is None
+
+    @property
+    def failing(self) -> bool:
+        """Retrying a batch after a function error (what ``parallel_failure_policy`` is about)."""
+        return self.group is not None and self.failure_streak > 0
 
     def begin(self, group: Group) -> None:
         """Process ``group``, whose first record is the poller's checkpoint."""
@@ -143,9 +169,13 @@ class Lane:
         now_ms = sim.now_ms
         # Records trimmed while the batch waited are lost; they are at the front.
         trim = poller.shard.trim_index
-        if trim > group.start + group.lo:
-            lost_hi = min(group.hi, trim - group.start)
-            poller._lost(group.start + group.lo, group.start + lost_hi)
+        if trim > group.position(group.lo):
+            if group.positions is None:
+                lost_hi = min(group.hi, trim - group.start)
+                poller._lost(group.start + group.lo, group.start + lost_hi)
+            else:
+                lost_hi = bisect_left(group.positions, trim, group.lo, group.hi)
+                poller._lost_at(group.positions[group.lo : lost_hi])
             group.lo = lost_hi
         max_age_ms = mapping.settings.max_record_age_ms
         if max_age_ms >= 0 and group.lo < group.hi:
@@ -163,9 +193,12 @@ class Lane:
         lo, hi = group.lo, group.hi
         size = envelope_size(hi - lo, sum(group.sizes[lo:hi]))
         records = self._records(lo, hi)
+        event: dict[str, Any] = {"Records": records}
+        if poller.window is not None:
+            size += poller.window.decorate(event)
         try:
             invocation = mapping.function.start_invocation(
-                {"Records": records}, self._on_complete, payload_size=size
+                event, self._on_complete, payload_size=size
             )
         except (
             TooManyRequestsException,
@@ -188,11 +221,20 @@ class Lane:
         self._outstanding += 1
         group.invocations += 1
         group.last_request_id = invocation.request_id
-        first = group.start + lo
         shard_id = poller.shard.shard_id
-        mapping.ledger.delivered(
-            shard_id, first, first + hi - lo, group.reason, now_ms, invocation.request_id
-        )
+        if group.positions is None:
+            first = group.start + lo
+            mapping.ledger.delivered(
+                shard_id, first, first + hi - lo, group.reason, now_ms, invocation.request_id
+            )
+        else:
+            mapping.ledger.delivered_at(
+                shard_id,
+                tuple(group.positions[lo:hi]),
+                group.reason,
+                now_ms,
+                invocation.request_id,
+            )
         if sim.trace.wants("esm.invoke"):
             sim.trace.emit(
                 "esm.invoke",
@@ -223,6 +265,9 @@ class Lane:
             group.seqs[lo:hi],
             mapping.settings.report_batch_item_failures,
         )
+        if self.poller.window is not None:
+            # A window response must carry the state; the state flows to the next invocation.
+            outcome = self.poller.window.aggregated(invocation, outcome)
         if outcome.kind == "partial" and outcome.retry_from == 0:
             # Nothing before the lowest failure succeeded: a failure of the same range (its
             # count goes on, or the range would never exhaust its attempts).
@@ -341,7 +386,7 @@ class Lane:
         if not group.delivered:
             return group.records[lo:hi]
         try:
-            return self.poller._rebuild(group.start + lo, hi - lo)
+            return self.poller._rebuild(group, lo, hi)
         except KinesimError:  # trimmed during the last invocation: the copies we hold
             return group.records[lo:hi]
 
@@ -351,7 +396,10 @@ class Lane:
         if hi > lo:
             group = self.group
             assert group is not None
-            self.poller._settled(group.start + lo, group.start + hi, kind, group.seqs[hi - 1])
+            if group.positions is None:
+                self.poller._settled(group.start + lo, group.start + hi, kind, group.seqs[hi - 1])
+            else:
+                self.poller._settled_at(group.positions[lo:hi], kind)
 
     def _discard(self, condition: str, lo: int, hi: int, *, with_response: bool) -> None:
         """Give up records ``[lo, hi)`` of the group: the on-failure record, then move on."""
@@ -378,9 +426,16 @@ class Lane:
     def _check(self) -> None:
         assert self._outstanding == (self.in_flight is not None), "more than one batch in flight"
         group = self.group
-        if group is not None:
+        if group is not None and group.positions is None:
             assert group.start + group.lo == self.poller.position, (
                 "the batch does not start at the checkpoint"
+            )
+        elif group is not None and group.positions is not None:
+            # Under ParallelizationFactor the checkpoint is the lowest unfinished record of all
+            # lanes: never past this lane's first unsettled record.
+            first = group.positions[group.lo] if group.lo < group.hi else self.poller.position
+            assert first >= self.poller.position or first < self.poller.shard.trim_index, (
+                "the checkpoint passed a record this lane has not finished"
             )
         else:
             assert self.in_flight is None, "an invocation in flight without a batch"
