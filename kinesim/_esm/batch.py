@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from base64 import b64encode
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 __all__ = ["PAYLOAD_LIMIT_BYTES", "EventBuilder", "envelope_size", "json_str_len"]
@@ -115,19 +115,14 @@ class EventBuilder:
         return record, size
 
     def build(
-        self, shard: _Shard, start: int, count: int, limit_bytes: int
+        self, shard: _Shard, positions: Sequence[int], limit_bytes: int
     ) -> tuple[list[dict[str, Any]], list[int], list[str], list[int], int]:
-        """Records ``[start, start + count)`` of ``shard`` as event records, stopping before
-        the event would pass ``limit_bytes`` (always at least one record).
+        """The records at ``positions`` of ``shard`` (a ``range`` when contiguous; a list of
+        the records that passed the mapping's filters otherwise) as event records, stopping
+        before the event would pass ``limit_bytes`` (always at least one record).
 
         Returns ``(records, sizes, sequence_numbers, arrivals_ms, event_bytes)``.
         """
-        return self.build_at(shard, range(start, start + count), limit_bytes)
-
-    def build_at(
-        self, shard: _Shard, positions: Iterable[int], limit_bytes: int
-    ) -> tuple[list[dict[str, Any]], list[int], list[str], list[int], int]:
-        """Like :meth:`build`, for the records at ``positions`` (one lane's, in order)."""
         # NOTE: the hot path of the mapping (bench_esm): bound methods and constants in locals,
         # the record dict built inline rather than through record().
         seq_of, arrival_of = shard.sequence_number, shard.arrival_ms

@@ -3,9 +3,9 @@
 A shard's poller (:mod:`kinesim._esm.poller`) reads records and hands each batch to a lane.
 ParallelizationFactor N means N lanes per shard, each record assigned to a lane by its partition
 key, so a key's records are processed in order by one lane while other keys run concurrently. With
-N = 1 the one lane's batches are contiguous runs of the shard; with N > 1 a batch holds the lane's
-records only (``Group.positions``) and the poller turns out-of-order settlements into a checkpoint
-that never passes an unfinished record.
+N = 1 the one lane's batches start at the checkpoint and settle in sequence order; with N > 1 a
+batch holds the lane's records only and the poller turns out-of-order settlements into a
+checkpoint that never passes an unfinished record (``ShardPoller._settled_at``).
 
 A lane's batch is a *group* of records read together; bisect and partial failures work on
 sub-ranges of the group (index ranges into the group's lists), processed strictly in order:
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
@@ -41,7 +42,25 @@ if TYPE_CHECKING:
     from kinesim._esm.poller import ShardPoller
     from kinesim._lambda.function import Invocation
 
-__all__ = ["Group", "Lane"]
+__all__ = ["Group", "Lane", "runs"]
+
+
+def runs(positions: Sequence[int], lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """The shard position ranges ``[start, end)`` that indices ``[lo, hi)`` of ``positions``
+    cover: one range when the records are contiguous (always without filters)."""
+    if hi <= lo:
+        return
+    if isinstance(positions, range):
+        yield positions[lo], positions[hi - 1] + 1
+        return
+    start = end = positions[lo]
+    for k in range(lo, hi):
+        p = positions[k]
+        if p != end:
+            yield start, end
+            start = p
+        end = p + 1
+    yield start, end
 
 
 class Group:
@@ -66,17 +85,15 @@ class Group:
 
     def __init__(
         self,
-        start: int,
+        positions: Sequence[int],
         records: list[dict[str, Any]],
         sizes: list[int],
         seqs: list[str],
         arrivals: list[int],
-        positions: list[int] | None = None,
     ) -> None:
-        self.start = start  # shard position of index 0
-        # Shard positions of the records when they are not ``start + index`` (a lane's records
-        # under ParallelizationFactor > 1); None for a contiguous run.
+        # Shard position of each index: a range, or the records that passed the filters.
         self.positions = positions
+        self.start = positions[0]  # shard position of index 0
         self.records = records
         self.sizes = sizes
         self.seqs = seqs
@@ -92,10 +109,6 @@ class Group:
         # Whether the records went to the handler: it may have changed them (it gets the
         # objects, not a JSON copy), so later deliveries and S3 payloads rebuild them.
         self.delivered = False
-
-    def position(self, i: int) -> int:
-        """The shard position of the group's ``i``-th record."""
-        return self.start + i if self.positions is None else self.positions[i]
 
 
 class Lane:
@@ -169,14 +182,17 @@ class Lane:
         now_ms = sim.now_ms
         # Records trimmed while the batch waited are lost; they are at the front.
         trim = poller.shard.trim_index
-        if trim > group.position(group.lo):
-            if group.positions is None:
-                lost_hi = min(group.hi, trim - group.start)
-                poller._lost(group.start + group.lo, group.start + lost_hi)
-            else:
-                lost_hi = bisect_left(group.positions, trim, group.lo, group.hi)
-                poller._lost_at(group.positions[group.lo : lost_hi])
-            group.lo = lost_hi
+        positions = group.positions
+        if group.lo < group.hi and trim > positions[group.lo] and len(poller.lanes) > 1:
+            k = bisect_left(positions, trim, group.lo, group.hi)
+            poller._lost_at(list(positions[group.lo : k]))
+            group.lo = k
+        elif group.lo < group.hi and trim > positions[group.lo]:
+            k = group.lo
+            while k < group.hi and positions[k] < trim:
+                k += 1
+            poller._lost(poller.position, positions[k] if k < group.hi else positions[k - 1] + 1)
+            group.lo = k
         max_age_ms = mapping.settings.max_record_age_ms
         if max_age_ms >= 0 and group.lo < group.hi:
             oldest_allowed = now_ms - max_age_ms
@@ -222,18 +238,19 @@ class Lane:
         group.invocations += 1
         group.last_request_id = invocation.request_id
         shard_id = poller.shard.shard_id
-        if group.positions is None:
-            first = group.start + lo
+        positions = group.positions
+        if isinstance(positions, range):
             mapping.ledger.delivered(
-                shard_id, first, first + hi - lo, group.reason, now_ms, invocation.request_id
-            )
-        else:
-            mapping.ledger.delivered_at(
                 shard_id,
-                tuple(group.positions[lo:hi]),
+                positions[lo],
+                positions[hi - 1] + 1,
                 group.reason,
                 now_ms,
                 invocation.request_id,
+            )
+        else:
+            mapping.ledger.delivered_at(
+                shard_id, tuple(positions[lo:hi]), group.reason, now_ms, invocation.request_id
             )
         if sim.trace.wants("esm.invoke"):
             sim.trace.emit(
@@ -386,7 +403,7 @@ class Lane:
         if not group.delivered:
             return group.records[lo:hi]
         try:
-            return self.poller._rebuild(group, lo, hi)
+            return self.poller._rebuild(group.positions[lo:hi])
         except KinesimError:  # trimmed during the last invocation: the copies we hold
             return group.records[lo:hi]
 
@@ -396,10 +413,12 @@ class Lane:
         if hi > lo:
             group = self.group
             assert group is not None
-            if group.positions is None:
-                self.poller._settled(group.start + lo, group.start + hi, kind, group.seqs[hi - 1])
+            if len(self.poller.lanes) > 1:
+                self.poller._settled_at(list(group.positions[lo:hi]), kind)
             else:
-                self.poller._settled_at(group.positions[lo:hi], kind)
+                self.poller._settle_runs(
+                    list(runs(group.positions, lo, hi)), kind, group.seqs[hi - 1]
+                )
 
     def _discard(self, condition: str, lo: int, hi: int, *, with_response: bool) -> None:
         """Give up records ``[lo, hi)`` of the group: the on-failure record, then move on."""
@@ -426,16 +445,12 @@ class Lane:
     def _check(self) -> None:
         assert self._outstanding == (self.in_flight is not None), "more than one batch in flight"
         group = self.group
-        if group is not None and group.positions is None:
-            assert group.start + group.lo == self.poller.position, (
-                "the batch does not start at the checkpoint"
-            )
-        elif group is not None and group.positions is not None:
-            # Under ParallelizationFactor the checkpoint is the lowest unfinished record of all
-            # lanes: never past this lane's first unsettled record.
-            first = group.positions[group.lo] if group.lo < group.hi else self.poller.position
+        if group is None:
+            assert self.in_flight is None, "an invocation in flight without a batch"
+        elif group.lo < group.hi:
+            # The checkpoint is the lowest unfinished record of all lanes: never past this
+            # lane's first unsettled record (unless retention trimmed it meanwhile).
+            first = group.positions[group.lo]
             assert first >= self.poller.position or first < self.poller.shard.trim_index, (
                 "the checkpoint passed a record this lane has not finished"
             )
-        else:
-            assert self.in_flight is None, "an invocation in flight without a batch"

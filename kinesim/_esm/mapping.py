@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kinesim._errors import AWSError, KinesimError, TooManyRequestsException
 from kinesim._esm import destinations
 from kinesim._esm.config import MappingSettings
+from kinesim._esm.filters import RecordFilter, compile_filters
 from kinesim._esm.poller import ShardPoller
 from kinesim._esm.retry import ExponentialBackoff
 from kinesim._observe.ledger import Ledger
@@ -72,6 +73,8 @@ class EventSourceMapping:
         self.starting_position = starting_position
         self.starting_position_timestamp = starting_position_timestamp
         self.settings = settings
+        #: The compiled filter patterns (None without filters): compiled once per settings.
+        self.record_filter: RecordFilter | None = compile_filters(settings.filters)
         self.destination = destination
         self.enabled = enabled
         self.backoff = backoff
@@ -105,6 +108,11 @@ class EventSourceMapping:
         self._throttles = sim.metrics.handle(
             "kinesim/EventSourceMapping", "InvokeThrottles", {"UUID": uuid}, "Count"
         )
+        # ASSUMED name: AWS's opt-in EventCount metrics (MetricsConfig) include a count of
+        # filtered-out events; kinesim always records it, per mapping.
+        self._filtered_out = sim.metrics.handle(
+            NS, "FilteredOutEventCount", {"EventSourceMappingUUID": uuid}, "Count"
+        )
         self._schedule_transition("Enabled" if enabled else "Disabled")
 
     # -- states -------------------------------------------------------------------------------
@@ -126,6 +134,10 @@ class EventSourceMapping:
             self._service._forget(self)
             return
         if self._pending_settings is not None:
+            if self._pending_settings.filters != self.settings.filters:
+                self.record_filter = compile_filters(self._pending_settings.filters)
+                for poller in self.pollers.values():
+                    poller._rewind_unbatched()
             self.settings = self._pending_settings
             self.destination = self._pending_destination
             self._pending_settings = None

@@ -24,12 +24,15 @@
    window, when the window's end passes with nothing to read, when its state passed 1 MB, or
    when the shard ends.
 
-Reading (step 1) and lane processing (steps 2-4) meet in :meth:`ShardPoller._assign`: a reader
-that is not the poller (a fan-out subscription) can hand records to the lanes through it.
+Reading (step 1, :meth:`ShardPoller._read`) is separate from lane processing (steps 2-4): with
+N > 1 read records reach the lanes through :meth:`ShardPoller._assign`, so a reader that is not
+the poller (a fan-out subscription) can feed them too.
 """
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Sequence
 from hashlib import md5
 from typing import TYPE_CHECKING, Any
 
@@ -65,6 +68,11 @@ def lane_of(partition_key: str, lanes: int) -> int:
     return int.from_bytes(md5(partition_key.encode("utf-8")).digest()[:8], "big") % lanes
 
 
+#: Records a filtered mapping asks for per read. ASSUMED: GetRecords' largest Limit; AWS does
+#: not say how far ahead of the batch its poller reads.
+_FILTERED_READ_LIMIT = 10_000
+
+
 class ShardPoller:
     """Reads one shard for one mapping. See the module docstring for the cycle."""
 
@@ -72,6 +80,7 @@ class ShardPoller:
         "_builder",
         "_dispatching",
         "_done",
+        "_matches",
         "_redo",
         "_timer",
         "_waiter",
@@ -94,6 +103,8 @@ class ShardPoller:
         self.shard = shard
         self.position = position  # the checkpoint: first unsettled record
         self.read_end = position  # records [position, read_end) have been read
+        # With filters: the read records that matched and are not in a batch yet (positions).
+        self._matches: deque[int] = deque()
         # ParallelizationFactor lanes, keyed by partition key (see lane_of).
         self.lanes = [Lane(self, i) for i in range(mapping.settings.parallelization_factor)]
         # Positions finished out of order by the lanes, waiting for the checkpoint: fate, time.
@@ -126,7 +137,7 @@ class ShardPoller:
         before a disable completes first; the poll after it continues from its end."""
         self.window_start_ms = self.mapping.sim.now_ms
         if self.idle:
-            self.read_end = self.position
+            self._rewind()
             self._schedule_poll(self.mapping.sim.now_ms)
 
     def stop(self) -> None:
@@ -139,11 +150,28 @@ class ShardPoller:
             self._waiter = None
         for lane in self.lanes:
             lane.stop()
-            lane.queue.clear()
         if self.window is not None:
             self.window.stop()
         if self.idle or len(self.lanes) > 1:
-            self.read_end = self.position
+            self._rewind()
+
+    def _rewind_unbatched(self) -> None:
+        """The filters changed: read again, under the new ones, what no batch holds yet."""
+        if len(self.lanes) > 1:
+            # Lanes finish out of order: read again from the checkpoint (what a lane has
+            # finished or holds is skipped when the lanes take it; see _dispatch).
+            self._rewind()
+            return
+        ends = [lane.group.positions[-1] + 1 for lane in self.lanes if lane.group is not None]
+        self.read_end = max([self.position, *ends])
+        self._matches.clear()
+
+    def _rewind(self) -> None:
+        """Forget what was read and not batched: the next read starts at the checkpoint."""
+        self.read_end = self.position
+        self._matches.clear()
+        for lane in self.lanes:
+            lane.queue.clear()
 
     def _next_slot_ms(self, now_ms: int) -> int:
         """The first once-per-second slot at or after now that a ticking poller would use."""
@@ -216,10 +244,15 @@ class ShardPoller:
         settings = mapping.settings
         batch_size = settings.batch_size
         self._drop_trimmed()
-        buffered = self.read_end - self.position
+        record_filter = mapping.record_filter
+        buffered = self.read_end - self.position if record_filter is None else len(self._matches)
+        at_shard_end = False
         if buffered < batch_size:
             self.last_poll_ms = now_ms
-            result = self.shard.read(self.read_end, limit=batch_size - buffered)
+            # A filtered mapping reads ahead (GetRecords' largest Limit): its batches are built
+            # from the records that match, which may be few of those read.
+            limit = batch_size - buffered if record_filter is None else _FILTERED_READ_LIMIT
+            result = self._read(self.read_end, limit)
             if sim.trace.wants("esm.poll"):
                 sim.trace.emit(
                     "esm.poll",
@@ -237,28 +270,41 @@ class ShardPoller:
             if result.start > self.read_end:
                 self.read_end = result.start
                 self._drop_trimmed()
+            if record_filter is not None:
+                self._classify(self.read_end, result.end)
             self.read_end = result.end
-            self.last_read_full = result.count == batch_size - buffered and result.count > 0
+            self.last_read_full = result.count == limit and result.count > 0
+            at_shard_end = result.at_shard_end
+        if record_filter is not None:
+            self._skip_filtered()
+            buffered = len(self._matches)
+        else:
             buffered = self.read_end - self.position
-            if buffered == 0:
-                window = self.window
-                if (
-                    window is not None
-                    and window.open
-                    and (result.at_shard_end or window.terminated_early or now_ms >= window.end_ms)
-                ):
+        window = self.window
+        if buffered == 0:
+            if at_shard_end:
+                if window is not None and window.open:
                     # "When the shard ends, Lambda considers the window closed" [B8].
                     window.close(early=window.terminated_early or now_ms < window.end_ms)
                     return
-                if result.at_shard_end:
-                    self.finished = True
-                    mapping._shard_finished(self)
-                    return
-                self._idle()
+                self.finished = True
+                mapping._shard_finished(self)
                 return
-        window = self.window
+            if self.last_read_full:  # everything read was filtered out; more is waiting
+                self._schedule_poll(self._next_slot_ms(now_ms))
+                return
+            if (
+                window is not None
+                and window.open
+                and (window.terminated_early or now_ms >= window.end_ms)
+            ):
+                window.close(early=window.terminated_early)
+                return
+            self._idle()
+            return
         if window is not None and window.open:
-            first_arrival_ms = self.shard.arrival_ms(self.position)
+            first = self._matches[0] if record_filter is not None else self.position
+            first_arrival_ms = self.shard.arrival_ms(first)
             if window.terminated_early or window.start_for(first_arrival_ms) != window.start_ms:
                 window.close(early=window.terminated_early)
                 return
@@ -267,10 +313,7 @@ class ShardPoller:
             if now_ms < deadline:
                 self._schedule_poll(min(self._next_slot_ms(now_ms), deadline))
                 return
-        count = min(buffered, batch_size)
-        if window is not None:
-            count = window.cut(self.position, count)
-        self.lanes[0].begin(self._build(count))
+        self.lanes[0].begin(self._build(min(buffered, batch_size)))
 
     # -- ParallelizationFactor > 1 --------------------------------------------------------------
 
@@ -335,7 +378,8 @@ class ShardPoller:
             self._arrange_next()
 
     def _assign(self, start: int, end: int) -> None:
-        """Records ``[start, end)`` were read: queue each on its partition key's lane."""
+        """Records ``[start, end)`` were read: queue each on its partition key's lane (records
+        the mapping's filters drop are finished at once, as ``filtered``)."""
         # NOTE: per-record work is inherent here (a record's lane depends on its key); the
         # digest is of the key only and the lane lookup is one list index.
         lanes = self.lanes
@@ -343,10 +387,25 @@ class ShardPoller:
         key_of = self.shard.partition_key
         done = self._done
         queues = [lane.queue for lane in lanes]
-        for i in range(max(start, self.position), end):
-            if done and i in done:
-                continue
-            queues[lane_of(key_of(i), n)].append(i)
+        start = max(start, self.position)
+        if self.mapping.record_filter is None:
+            for i in range(start, end):
+                if done and i in done:
+                    continue
+                queues[lane_of(key_of(i), n)].append(i)
+        else:
+            matches = self._matches
+            matches.clear()
+            self._classify(start, end)
+            now_ms = self.mapping.sim.now_ms
+            for i in range(start, end):
+                if matches and matches[0] == i:
+                    matches.popleft()
+                    if not (done and i in done):
+                        queues[lane_of(key_of(i), n)].append(i)
+                else:
+                    done[i] = ("filtered", now_ms)
+            self._advance()
         if end > self.read_end:
             self.read_end = end
 
@@ -409,12 +468,12 @@ class ShardPoller:
     def _build_at(self, lane: Lane, positions: list[int]) -> Group:
         """A batch of ``lane``'s records at ``positions``; any cut off by 6 MiB go back."""
         self._builder.role_arn = self.mapping.function.role
-        records, sizes, seqs, arrivals, total = self._builder.build_at(
+        records, sizes, seqs, arrivals, total = self._builder.build(
             self.shard, positions, PAYLOAD_LIMIT_BYTES
         )
         if len(records) < len(positions):
             lane.queue.extendleft(reversed(positions[len(records) :]))
-            positions = positions[: len(records)]
+            del positions[len(records) :]
         mapping = self.mapping
         sim = mapping.sim
         if sim.trace.wants("esm.batch"):
@@ -428,7 +487,45 @@ class ShardPoller:
                 payload_bytes=total,
                 lane=lane.index,
             )
-        return Group(positions[0], records, sizes, seqs, arrivals, positions)
+        return Group(positions, records, sizes, seqs, arrivals)
+
+    def _read(self, start: int, limit: int) -> Any:
+        """One GetRecords-equivalent through the shard's shared read limits (a fan-out source
+        overrides this to take what its subscription pushed)."""
+        return self.shard.read(start, limit=limit)
+
+    def _classify(self, start: int, end: int) -> None:
+        """Run the mapping's filters over the newly read records ``[start, end)`` once."""
+        record_filter = self.mapping.record_filter
+        assert record_filter is not None
+        shard = self.shard
+        builder = self._builder
+        builder.role_arn = self.mapping.function.role
+        keep = record_filter.keep
+        matches = self._matches
+        before = len(matches)
+        for i in range(start, end):
+            if keep(
+                partition_key=shard.partition_key(i),
+                sequence_number=shard.sequence_number(i),
+                arrival_ms=shard.arrival_ms(i),
+                data=shard.data(i),
+                shard_id=shard.shard_id,
+                role_arn=builder.role_arn,
+                region=builder.region,
+                stream_arn=builder.event_source_arn,
+            ):
+                matches.append(i)
+        dropped = (end - start) - (len(matches) - before)
+        if dropped:
+            self.mapping._filtered_out.add(self.mapping.sim.now_ms, dropped)
+
+    def _skip_filtered(self) -> None:
+        """Settle the filtered-out records at the checkpoint (before the first match, or all
+        that were read if none matched): the checkpoint moves past them."""
+        first = self._matches[0] if self._matches else self.read_end
+        if first > self.position:
+            self._settle_runs([], "filtered", "", upto=first)
 
     def _drop_trimmed(self) -> None:
         """Records trimmed by retention before they were settled are lost to expiry."""
@@ -440,9 +537,22 @@ class ShardPoller:
         shard = self.shard
         # The function (or its role) may have changed since the last batch.
         self._builder.role_arn = self.mapping.function.role
+        positions: Sequence[int]
+        if self.mapping.record_filter is None:
+            positions = range(self.position, self.position + count)
+        else:
+            positions = [self._matches[k] for k in range(count)]
+        if self.window is not None:
+            # A batch never spans two windows.
+            positions = positions[: self.window.cut(positions)]
         records, sizes, seqs, arrivals, total = self._builder.build(
-            shard, self.position, count, PAYLOAD_LIMIT_BYTES
+            shard, positions, PAYLOAD_LIMIT_BYTES
         )
+        if len(records) < len(positions):
+            positions = positions[: len(records)]
+        if self.mapping.record_filter is not None:
+            for _ in range(len(records)):
+                self._matches.popleft()
         mapping = self.mapping
         sim = mapping.sim
         if sim.trace.wants("esm.batch"):
@@ -455,14 +565,12 @@ class ShardPoller:
                 count=len(records),
                 payload_bytes=total,
             )
-        return Group(self.position, records, sizes, seqs, arrivals)
+        return Group(positions, records, sizes, seqs, arrivals)
 
-    def _rebuild(self, group: Group, lo: int, hi: int) -> list[dict[str, Any]]:
-        """Fresh event records for ``group``'s ``[lo, hi)`` (no size cut: they fitted)."""
+    def _rebuild(self, positions: Sequence[int]) -> list[dict[str, Any]]:
+        """Fresh event records for ``positions`` (no size cut: they fitted)."""
         self._builder.role_arn = self.mapping.function.role
-        if group.positions is None:
-            return self._builder.build(self.shard, group.start + lo, hi - lo, 1 << 62)[0]
-        return self._builder.build_at(self.shard, group.positions[lo:hi], 1 << 62)[0]
+        return self._builder.build(self.shard, positions, 1 << 62)[0]
 
     # -- what the lanes report ----------------------------------------------------------------
 
@@ -484,6 +592,9 @@ class ShardPoller:
         self.position = end
         if self.read_end < end:
             self.read_end = end
+        matches = self._matches
+        while matches and matches[0] < end:
+            matches.popleft()
 
     def _lost_at(self, positions: list[int]) -> None:
         """A lane's records at ``positions`` were trimmed before they were settled."""
@@ -535,21 +646,57 @@ class ShardPoller:
 
     def _settled(self, start: int, end: int, kind: str, last_sequence_number: str) -> None:
         """Records ``[start, end)`` reached their final fate: the checkpoint moves past them."""
+        self._settle_runs([(start, end)], kind, last_sequence_number)
+
+    def _settle_runs(
+        self,
+        spans: list[tuple[int, int]],
+        kind: str,
+        last_sequence_number: str,
+        *,
+        upto: int | None = None,
+    ) -> None:
+        """Records in ``spans`` (ascending position ranges) reached their final fate ``kind``;
+        the filtered-out records between the checkpoint and them (and, with ``upto``, up to
+        that position) are settled as ``filtered``. One trace event for all of it."""
         mapping = self.mapping
-        mapping.ledger.settle(self.shard.shard_id, start, end, kind, mapping.sim.now_ms)
-        if end > self.position:
-            self.position = end
+        ledger = mapping.ledger
+        shard_id = self.shard.shard_id
+        now_ms = mapping.sim.now_ms
+        count = 0
+        skipped = 0
+        for start, end in spans:
+            if start > self.position:
+                ledger.settle(shard_id, self.position, start, "filtered", now_ms)
+                skipped += start - self.position
+            ledger.settle(shard_id, start, end, kind, now_ms)
+            count += end - start
+            self.position = max(self.position, end)
+        if upto is not None and upto > self.position:
+            ledger.settle(shard_id, self.position, upto, "filtered", now_ms)
+            skipped += upto - self.position
+            self.position = upto
         if self.read_end < self.position:
             self.read_end = self.position
         if mapping.sim.trace.wants("esm.checkpoint"):
+            fields: dict[str, Any] = {}
+            if mapping.record_filter is not None:
+                fields["filtered"] = skipped
             mapping.sim.trace.emit(
                 "esm.checkpoint",
                 uuid=mapping.uuid,
-                shard=self.shard.shard_id,
-                sequence_number=last_sequence_number,
+                shard=shard_id,
+                sequence_number=last_sequence_number or self._sequence_before(self.position),
                 fate=kind,
-                count=end - start,
+                count=count,
+                **fields,
             )
+
+    def _sequence_before(self, position: int) -> str:
+        try:
+            return self.shard.sequence_number(position - 1)
+        except KinesimError:  # trimmed meanwhile
+            return ""
 
     def _lane_done(self, lane: Lane) -> None:
         """A lane finished its batch: read on at once while behind, else at the next slot."""
@@ -564,7 +711,7 @@ class ShardPoller:
                 self._poll_lanes(read=self.last_read_full)
             return
         if not mapping.polling:
-            self.read_end = self.position
+            self._rewind()
             return
         if self.read_end > self.position or self.last_read_full:
             self._poll()
@@ -573,7 +720,7 @@ class ShardPoller:
 
     def _lane_abandoned(self, lane: Lane) -> None:
         """The mapping stopped while the lane was busy: its records will be read again."""
-        self.read_end = self.position
+        self._rewind()
 
     def _window_closed(self) -> None:
         """The tumbling window's final invocation settled: go on reading."""

@@ -310,11 +310,6 @@ def _refuse_part_two(settings: MappingSettings) -> None:
             f"{settings.parallelization_factor}: kinesim models a tumbling window's state per "
             "shard with one batch in flight; use parallelization_factor=1 with a tumbling window"
         )
-    if settings.filters:
-        raise KinesimValueError(
-            "filters: event filtering is part 2 of the mapping work (issue 7) and not modelled "
-            "yet; the patterns were valid, but a mapping would deliver every record"
-        )
 
 
 class EventSourceMappingMethods:

@@ -25,6 +25,7 @@ multiples of W since the epoch (ASSUMED alignment; AWS says only that boundaries
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -97,18 +98,18 @@ class TumblingWindow:
         """The start of the window a record that arrived at ``arrival_ms`` belongs to."""
         return arrival_ms - arrival_ms % self.size_ms
 
-    def cut(self, position: int, count: int) -> int:
-        """How many of the ``count`` records from ``position`` belong to the first one's window
-        (opening that window if none is open)."""
-        shard = self.poller.shard
-        start_ms = self.start_for(shard.arrival_ms(position))
+    def cut(self, positions: Sequence[int]) -> int:
+        """How many of the records at ``positions`` belong to the first one's window (opening
+        that window if none is open)."""
+        arrival_ms = self.poller.shard.arrival_ms
+        start_ms = self.start_for(arrival_ms(positions[0]))
         if self.start_ms is None:
             self.start_ms = start_ms
             self.end_ms = start_ms + self.size_ms
             self.state_json = "{}"
         end_ms = self.end_ms
         n = 1
-        while n < count and shard.arrival_ms(position + n) < end_ms:
+        while n < len(positions) and arrival_ms(positions[n]) < end_ms:
             n += 1
         return n
 

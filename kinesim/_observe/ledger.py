@@ -7,13 +7,15 @@ Per mapping and shard it keeps
   records after the lowest reported failure);
 - every record's final fate, as contiguous position ranges: ``succeeded``,
   ``RetryAttemptsExhausted`` or ``RecordAgeExceeded`` (given up; sent to the on-failure
-  destination if there is one) or ``expired`` (trimmed by retention before it was processed).
+  destination if there is one), ``expired`` (trimmed by retention before it was processed) or
+  ``filtered`` (matched none of the mapping's filter patterns: skipped, never delivered).
 
 A shard's records are settled in position order (with ParallelizationFactor > 1 the poller holds
 back records its lanes finish out of order until the checkpoint reaches them), so the fates of a
 shard are an append-only run of ranges, and neighbouring ranges of the same fate merge: a healthy
-shard costs O(1) memory however many records pass. Queries by sequence number bisect. A delivery
-of a lane's batch, whose records are not contiguous, also keeps its positions.
+shard costs O(1) memory however many records pass (with filters, one range per run of records
+that share a fate). Queries by sequence number bisect. A delivery whose records are not
+contiguous (a lane's batch, or a filtered one) also keeps its positions.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Any, NamedTuple, Protocol
 __all__ = ["DELIVERY_REASONS", "FATES", "Delivery", "Fate", "Ledger", "Unresolved"]
 
 DELIVERY_REASONS = ("first", "retry", "bisect", "partial-failure")
-FATES = ("succeeded", "RetryAttemptsExhausted", "RecordAgeExceeded", "expired")
+FATES = ("succeeded", "RetryAttemptsExhausted", "RecordAgeExceeded", "expired", "filtered")
 
 
 class _Shard(Protocol):

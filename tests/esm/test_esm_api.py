@@ -232,10 +232,6 @@ def test_part_two_features_are_refused_clearly() -> None:
         sim.lambda_.create_event_source_mapping(
             fn, stream, starting_position="LATEST", parallel_failure_policy="key"
         )
-    with pytest.raises(kinesim.KinesimValueError, match="issue 7"):
-        sim.lambda_.create_event_source_mapping(
-            fn, stream, starting_position="LATEST", filters=[{"data": {"a": [1]}}]
-        )
 
 
 def test_update_can_remove_the_destination() -> None:

@@ -261,3 +261,28 @@ def test_throughput_rises_with_distinct_keys_only(keys: int) -> None:
         assert parallel == serial
     else:
         assert parallel * 2 <= serial
+
+
+def test_filters_with_lanes_settle_the_dropped_records_as_filtered() -> None:
+    handler = Concurrency()
+    sim = kinesim.Simulator(seed=0)
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.1)
+    handler.fn = fn
+    esm = sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        batch_size=3,
+        parallelization_factor=4,
+        filters=[{"partitionKey": [{"prefix": "keep-"}]}],
+    )
+    for i in range(40):
+        key = f"keep-{i % 5}" if i % 3 else f"drop-{i % 4}"
+        stream.put_record(str(i).encode(), partition_key=key)
+    sim.drain()
+    esm._check()
+    assert {key for key, _ in handler.seen} == {f"keep-{k}" for k in range(5)}
+    assert esm.ledger.fates() == {"succeeded": 26, "filtered": 14}
+    assert esm.checkpoints() == {"shardId-000000000000": 40}
+    _per_key_order_holds(handler.seen)
