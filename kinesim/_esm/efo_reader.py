@@ -118,7 +118,7 @@ class FanoutPoller(ShardPoller):
         if event.child_shards is not None or event.continuation_sequence_number is None:
             self._shard_ended = True
         self._flow(self.read_end)
-        if self.mapping.polling and self.idle and not self.finished:
+        if self.mapping.polling and (self.idle or len(self.lanes) > 1) and not self.finished:
             self._schedule_poll(self.mapping.sim.now_ms)
 
     def _on_end(self, sub: Subscription) -> None:
@@ -172,6 +172,11 @@ class FanoutPoller(ShardPoller):
         if self._subscription is not None:
             self.stalled_since_ms = None
             self.stall_reason = ""
+        if self.window is not None and self.window.open:
+            self.window.wake_at_end()
+
+    def _on_arrival(self, shard: Shard) -> None:
+        self._waiter = None  # the pushed event, one push latency later, wakes the reader
 
     def _next_slot_ms(self, now_ms: int) -> int:
         return now_ms  # pushed, not polled: no once-per-second slot

@@ -64,6 +64,7 @@ class EventSourceMapping:
         destination: Destination | None,
         enabled: bool,
         backoff: ExponentialBackoff,
+        parallel_failure_policy: str = "shard",
     ) -> None:
         sim = service.sim
         self.sim: Simulator = sim
@@ -78,12 +79,15 @@ class EventSourceMapping:
         self.source_arn = stream.arn if consumer is None else consumer.arn
         self.starting_position = starting_position
         self.starting_position_timestamp = starting_position_timestamp
-        self.settings = settings
+        self.settings: MappingSettings = settings
         #: The compiled filter patterns (None without filters): compiled once per settings.
         self.record_filter: RecordFilter | None = compile_filters(settings.filters)
         self.destination = destination
         self.enabled = enabled
         self.backoff = backoff
+        #: With ParallelizationFactor > 1, what a failing batch blocks: "shard" (every lane of
+        #: its shard waits, the default) or "lane" (only its partition keys wait).
+        self.parallel_failure_policy = parallel_failure_policy
         self.rng = sim.random(f"esm.backoff:{uuid}")
         self._key_rng = sim.random(f"esm.s3-key:{uuid}")
         self._request_rng = sim.random(f"esm.request-id:{uuid}")
@@ -93,6 +97,8 @@ class EventSourceMapping:
         self.last_modified_ms = sim.now_ms
         self.ledger: Ledger = Ledger()
         self.pollers: dict[str, ShardPoller] = {}
+        # Records settled on shards whose pollers were dropped after the shard expired.
+        self._dropped_scope = 0
         self.destination_delivery_failures = 0
         self.records_expired = 0
         self._pending_settings: MappingSettings | None = None
@@ -203,6 +209,7 @@ class EventSourceMapping:
     def _shard_finished(self, poller: ShardPoller) -> None:
         """A closed shard was read to its end: start each child whose parents are all done."""
         self.sim.trace.emit("esm.shard_end", uuid=self.uuid, shard=poller.shard.shard_id)
+        self._schedule_drop(poller)
         for child in self.stream.children_of(poller.shard.shard_id):
             if child.shard_id in self.pollers:
                 continue
@@ -211,6 +218,28 @@ class EventSourceMapping:
                 self.pollers[p].finished for p in parents if p is not None and p in self.pollers
             ):
                 self._add_poller(child, self._start_position(child)).start()
+
+    def _schedule_drop(self, poller: ShardPoller) -> None:
+        """Forget a finished shard's poller once the stream has expired the shard."""
+        shard = poller.shard
+        closed_ms = shard.closed_ms if shard.closed_ms is not None else self.sim.now_ms
+        when_ms = max(self.sim.now_ms + 1000, closed_ms + self.stream.retention_ms)
+        self.sim.call_at_ms(when_ms, self._drop_if_expired, poller)
+
+    def _drop_if_expired(self, poller: ShardPoller) -> None:
+        shard_id = poller.shard.shard_id
+        if self.pollers.get(shard_id) is not poller:
+            return
+        if any(s.shard_id == shard_id for s in self.stream.shards):
+            self._schedule_drop(poller)  # retention was raised, or a timer at this instant
+            return
+        del self.pollers[shard_id]
+        book = self.ledger._books[shard_id]
+        self._dropped_scope += poller.position - book.scope_start
+        self._checked_checkpoints = {
+            k: v for k, v in getattr(self, "_checked_checkpoints", {}).items() if k != shard_id
+        }
+        self.sim.trace.emit("esm.shard_dropped", uuid=self.uuid, shard=shard_id)
 
     # -- settling helpers the pollers call ----------------------------------------------------
 
@@ -382,8 +411,8 @@ class EventSourceMapping:
         return {shard_id: p.position for shard_id, p in self.pollers.items()}
 
     def _check(self) -> None:
-        """Invariants: checkpoints never move backwards, at most one batch in flight per shard,
-        and the ledger's ranges and counts add up."""
+        """Invariants: checkpoints never move backwards, at most ParallelizationFactor batches
+        in flight per shard, and the ledger's ranges and counts add up."""
         previous = getattr(self, "_checked_checkpoints", {})
         for shard_id, poller in self.pollers.items():
             assert poller.position >= previous.get(shard_id, 0), (
@@ -391,12 +420,13 @@ class EventSourceMapping:
             )
             poller._check()
         self._checked_checkpoints = self.checkpoints()
-        # Never more invocations in flight than shards (one lane per shard in part 1).
-        in_flight = sum(p.in_flight is not None for p in self.pollers.values())
-        assert in_flight <= len(self.pollers), "more batches in flight than shards"
+        # Never more invocations in flight than shards x ParallelizationFactor.
+        in_flight = sum(p.in_flight_count for p in self.pollers.values())
+        lanes = sum(len(p.lanes) for p in self.pollers.values())
+        assert in_flight <= lanes, "more batches in flight than shards x ParallelizationFactor"
         self.ledger._check()
         settled = sum(self.ledger.fates().values())
-        scope = sum(
+        scope = self._dropped_scope + sum(
             p.position - self.ledger._books[sid].scope_start for sid, p in self.pollers.items()
         )
         assert settled == scope, f"ledger settled {settled} records, checkpoints cover {scope}"

@@ -8,23 +8,39 @@
    batching window, keep polling once a second until the batch is full or the window (which starts
    when the previous invocation completed) expires.
 3. Hand the batch to a **lane** (:mod:`kinesim._esm.lane`), which invokes, retries and settles it.
-   ParallelizationFactor lanes per shard is part 2; part 1 runs one lane, so one batch per shard
-   is in flight and the checkpoint is simply the lane's.
+   With ParallelizationFactor 1 there is one lane: one batch per shard in flight, the checkpoint
+   simply the lane's. With N > 1 (:meth:`ShardPoller._poll_lanes`) each read record goes to the
+   lane ``md5(partition key) mod N``, every idle lane with queued records takes a batch of its
+   own records, and the checkpoint is the lowest record not yet finished by any lane (records
+   finished out of order wait in ``_done`` until it reaches them). How much a failing batch
+   blocks is the mapping's ``parallel_failure_policy``: ``"shard"`` (default: no lane starts a
+   new batch while one retries) or ``"lane"`` (only the failing lane's keys wait; the others go on
+   while fewer than ``READ_AHEAD_RECORDS`` records are read past the checkpoint).
 4. When the lane is done: while behind (the last read was full, or read records remain), read
    again at once; otherwise wait for the next slot. A closed shard read to its end is finished and
    its children start (parents before children).
+5. With a tumbling window (:mod:`kinesim._esm.window`, ParallelizationFactor 1), a batch never
+   spans two windows, and the window's final invocation runs before the first record of a later
+   window, when the window's end passes with nothing to read, when its state passed 1 MB, or
+   when the shard ends.
+
+Reading (step 1, :meth:`ShardPoller._read`) is separate from lane processing (steps 2-4): with
+N > 1 read records reach the lanes through :meth:`ShardPoller._assign`, so a reader that is not
+the poller (a fan-out subscription) can feed them too.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from hashlib import md5
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import KinesimError
 from kinesim._esm import destinations
 from kinesim._esm.batch import PAYLOAD_LIMIT_BYTES, EventBuilder
 from kinesim._esm.lane import Group, Lane
+from kinesim._esm.window import TumblingWindow
 
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
@@ -32,9 +48,26 @@ if TYPE_CHECKING:
     from kinesim._kinesis.shard import Shard
     from kinesim._lambda.function import Invocation
 
-__all__ = ["ShardPoller"]
+__all__ = ["READ_AHEAD_RECORDS", "ShardPoller", "lane_of"]
 
 _SLOT_MS = 1000  # AWS: "polls each shard ... at a base rate of once per second" [seed]
+_MAX_READ_RECORDS = 10_000  # GetRecords' limit [BC-K]
+#: With ParallelizationFactor > 1 and ``parallel_failure_policy="lane"``, healthy lanes go on past
+#: a failing one while fewer than this many records are read past the shard's checkpoint (one
+#: GetRecords' worth). ASSUMED: AWS documents no read-ahead; without a bound a poison record
+#: retried until expiry would make kinesim buffer a whole day of the shard.
+READ_AHEAD_RECORDS = 10_000
+
+
+def lane_of(partition_key: str, lanes: int) -> int:
+    """The lane of a record under ParallelizationFactor ``lanes``: MD5 of the key, mod N.
+
+    Deterministic across processes (never ``hash()``); a key always maps to the same lane, which
+    is what keeps per-key order.
+    """
+    return int.from_bytes(md5(partition_key.encode("utf-8")).digest()[:8], "big") % lanes
+
+
 #: Records a filtered mapping asks for per read. ASSUMED: GetRecords' largest Limit; AWS does
 #: not say how far ahead of the batch its poller reads.
 _FILTERED_READ_LIMIT = 10_000
@@ -45,7 +78,10 @@ class ShardPoller:
 
     __slots__ = (
         "_builder",
+        "_dispatching",
+        "_done",
         "_matches",
+        "_redo",
         "_timer",
         "_waiter",
         "finished",
@@ -58,6 +94,7 @@ class ShardPoller:
         "shard",
         "stall_reason",
         "stalled_since_ms",
+        "window",
         "window_start_ms",
     )
 
@@ -68,8 +105,15 @@ class ShardPoller:
         self.read_end = position  # records [position, read_end) have been read
         # With filters: the read records that matched and are not in a batch yet (positions).
         self._matches: deque[int] = deque()
-        # ParallelizationFactor lanes (part 2); part 1 processes one batch at a time.
-        self.lanes = [Lane(self)]
+        # ParallelizationFactor lanes, keyed by partition key (see lane_of).
+        self.lanes = [Lane(self, i) for i in range(mapping.settings.parallelization_factor)]
+        # Positions finished out of order by the lanes, waiting for the checkpoint: fate, time.
+        self._done: dict[int, tuple[str, int]] = {}
+        self._dispatching = False
+        self._redo = False
+        self.window: TumblingWindow | None = None
+        if mapping.settings.tumbling_window:
+            self.window = TumblingWindow(self)
         self._timer: Handle | None = None
         self._waiter: Any = None
         self.last_poll_ms: int | None = None
@@ -106,11 +150,18 @@ class ShardPoller:
             self._waiter = None
         for lane in self.lanes:
             lane.stop()
-        if self.idle:
+        if self.window is not None:
+            self.window.stop()
+        if self.idle or len(self.lanes) > 1:
             self._rewind()
 
     def _rewind_unbatched(self) -> None:
         """The filters changed: read again, under the new ones, what no batch holds yet."""
+        if len(self.lanes) > 1:
+            # Lanes finish out of order: read again from the checkpoint (what a lane has
+            # finished or holds is skipped when the lanes take it; see _dispatch).
+            self._rewind()
+            return
         ends = [lane.group.positions[-1] + 1 for lane in self.lanes if lane.group is not None]
         self.read_end = max([self.position, *ends])
         self._matches.clear()
@@ -119,6 +170,8 @@ class ShardPoller:
         """Forget what was read and not batched: the next read starts at the checkpoint."""
         self.read_end = self.position
         self._matches.clear()
+        for lane in self.lanes:
+            lane.queue.clear()
 
     def _next_slot_ms(self, now_ms: int) -> int:
         """The first once-per-second slot at or after now that a ticking poller would use."""
@@ -136,7 +189,17 @@ class ShardPoller:
 
     def _on_arrival(self, shard: Shard) -> None:
         self._waiter = None
-        if self.mapping.polling and self.idle and self._timer is None:
+        if (
+            self.mapping.polling
+            and (self.idle or len(self.lanes) > 1)
+            and self._timer is None
+            and not self.finished
+        ):
+            self._schedule_poll(self._next_slot_ms(self.mapping.sim.now_ms))
+
+    def _wake(self) -> None:
+        """Poll at the next slot (a timer of the tumbling window's end)."""
+        if self._timer is None and not self.finished:
             self._schedule_poll(self._next_slot_ms(self.mapping.sim.now_ms))
 
     def _idle(self) -> None:
@@ -144,13 +207,37 @@ class ShardPoller:
         self.stall_reason = ""
         if self._waiter is None:
             self._waiter = self.shard.notify_on_arrival(self._on_arrival)
+        if self.window is not None and self.window.open:
+            self.window.wake_at_end()
+
+    def _sync_settings(self) -> None:
+        """Apply an updated ParallelizationFactor or tumbling window once nothing is held."""
+        settings = self.mapping.settings
+        if (
+            len(self.lanes) != settings.parallelization_factor
+            and not self._done
+            and all(lane.group is None and not lane.queue for lane in self.lanes)
+        ):
+            self.lanes = [Lane(self, i) for i in range(settings.parallelization_factor)]
+        window = self.window
+        if settings.tumbling_window and window is None:
+            self.window = TumblingWindow(self)
+        elif not settings.tumbling_window and window is not None and not window.open:
+            self.window = None
 
     # -- polling and batching -----------------------------------------------------------------
 
     def _poll(self) -> None:
         self._timer = None
         mapping = self.mapping
-        if not mapping.polling or not self.idle or self.finished:
+        if not mapping.polling or self.finished:
+            return
+        if self.idle and not self._done and not any(lane.queue for lane in self.lanes):
+            self._sync_settings()
+        if len(self.lanes) > 1:
+            self._poll_lanes(read=True)
+            return
+        if not self.idle:
             return
         sim = mapping.sim
         now_ms = sim.now_ms
@@ -193,16 +280,34 @@ class ShardPoller:
             buffered = len(self._matches)
         else:
             buffered = self.read_end - self.position
+        window = self.window
         if buffered == 0:
             if at_shard_end:
+                if window is not None and window.open:
+                    # "When the shard ends, Lambda considers the window closed" [B8].
+                    window.close(early=window.terminated_early or now_ms < window.end_ms)
+                    return
                 self.finished = True
                 mapping._shard_finished(self)
                 return
             if self.last_read_full:  # everything read was filtered out; more is waiting
                 self._schedule_poll(self._next_slot_ms(now_ms))
                 return
+            if (
+                window is not None
+                and window.open
+                and (window.terminated_early or now_ms >= window.end_ms)
+            ):
+                window.close(early=window.terminated_early)
+                return
             self._idle()
             return
+        if window is not None and window.open:
+            first = self._matches[0] if record_filter is not None else self.position
+            first_arrival_ms = self.shard.arrival_ms(first)
+            if window.terminated_early or window.start_for(first_arrival_ms) != window.start_ms:
+                window.close(early=window.terminated_early)
+                return
         if buffered < batch_size and settings.batching_window_ms:
             deadline = self.window_start_ms + settings.batching_window_ms
             if now_ms < deadline:
@@ -213,6 +318,180 @@ class ShardPoller:
     def _window_wake_ms(self, now_ms: int, deadline_ms: int) -> int:
         """When to look again while a batching window fills: the next poll slot."""
         return min(self._next_slot_ms(now_ms), deadline_ms)
+
+    # -- ParallelizationFactor > 1 --------------------------------------------------------------
+
+    def _room(self) -> int:
+        """How many records to read now (0: the lanes have enough queued, or the read-ahead
+        is used up: wait for lanes to finish). A read takes up to one GetRecords' worth, so
+        N lanes cost no more read calls than one (the shard allows 5 a second)."""
+        lanes = self.lanes
+        queued = sum(len(lane.queue) for lane in lanes)
+        if queued >= self.mapping.settings.batch_size * len(lanes):
+            return 0
+        ahead = READ_AHEAD_RECORDS - (self.read_end - self.position)
+        return max(0, min(ahead, _MAX_READ_RECORDS))
+
+    def _poll_lanes(self, *, read: bool) -> None:
+        """One step of a ParallelizationFactor > 1 poller: read if there is room, hand every
+        idle lane a batch of its own records, and arrange the next step."""
+        mapping = self.mapping
+        sim = mapping.sim
+        now_ms = sim.now_ms
+        self._drop_trimmed()
+        throttled = False
+        room = self._room()
+        if read and not room:
+            # Records may have arrived since the last read: read as soon as there is room.
+            self.last_read_full = True
+        elif read and not (self.shard.closed and self.read_end >= self.shard.end_index):
+            self.last_poll_ms = now_ms
+            result = self._read(self.read_end, room)
+            if sim.trace.wants("esm.poll"):
+                sim.trace.emit(
+                    "esm.poll",
+                    uuid=mapping.uuid,
+                    shard=self.shard.shard_id,
+                    start=result.start,
+                    count=result.count,
+                    throttled=result.throttled,
+                    millis_behind=result.millis_behind_latest,
+                )
+            if result.throttled:
+                throttled = True
+                self._stall("read throttled by the shard's shared read limits")
+                self._schedule_poll(now_ms + _SLOT_MS)
+            else:
+                if result.start > self.read_end:
+                    self.read_end = result.start
+                    self._drop_trimmed()
+                self._assign(result.start, result.end)
+                self.last_read_full = result.count == room and result.count > 0
+        if self._dispatching:
+            self._redo = True
+            return
+        self._dispatching = True
+        try:
+            self._redo = True
+            while self._redo:
+                self._redo = False
+                self._dispatch()
+        finally:
+            self._dispatching = False
+        if not throttled:
+            self._arrange_next()
+
+    def _assign(self, start: int, end: int) -> None:
+        """Records ``[start, end)`` were read: queue each on its partition key's lane (records
+        the mapping's filters drop are finished at once, as ``filtered``)."""
+        # NOTE: per-record work is inherent here (a record's lane depends on its key); the
+        # digest is of the key only and the lane lookup is one list index.
+        lanes = self.lanes
+        n = len(lanes)
+        key_of = self.shard.partition_key
+        done = self._done
+        queues = [lane.queue for lane in lanes]
+        start = max(start, self.position)
+        if self.mapping.record_filter is None:
+            for i in range(start, end):
+                if done and i in done:
+                    continue
+                queues[lane_of(key_of(i), n)].append(i)
+        else:
+            matches = self._matches
+            matches.clear()
+            self._classify(start, end)
+            now_ms = self.mapping.sim.now_ms
+            for i in range(start, end):
+                if matches and matches[0] == i:
+                    matches.popleft()
+                    if not (done and i in done):
+                        queues[lane_of(key_of(i), n)].append(i)
+                else:
+                    done[i] = ("filtered", now_ms)
+            self._advance()
+        if end > self.read_end:
+            self.read_end = end
+
+    def _dispatch(self) -> None:
+        """Give every idle lane with queued records a batch (unless a failure blocks them)."""
+        mapping = self.mapping
+        lanes = self.lanes
+        if mapping.parallel_failure_policy == "shard" and any(lane.failing for lane in lanes):
+            return  # the failing lane's completion dispatches again
+        settings = mapping.settings
+        batch_size = settings.batch_size
+        window_ms = settings.batching_window_ms
+        now_ms = mapping.sim.now_ms
+        wake_ms: int | None = None
+        floor = max(self.position, self.shard.trim_index)
+        done = self._done
+        for lane in lanes:
+            queue = lane.queue
+            if lane.group is not None or not queue:
+                continue
+            while queue and (queue[0] < floor or queue[0] in done):
+                queue.popleft()
+            if not queue:
+                continue
+            if window_ms and len(queue) < batch_size:
+                deadline = lane.window_start_ms + window_ms
+                if now_ms < deadline:
+                    wake_ms = deadline if wake_ms is None else min(wake_ms, deadline)
+                    continue
+            take = [queue.popleft() for _ in range(min(batch_size, len(queue)))]
+            lane.begin(self._build_at(lane, take))
+        if wake_ms is not None and self._timer is None:
+            self._schedule_poll(wake_ms)
+
+    def _arrange_next(self) -> None:
+        """After a step: finish the shard, sleep until an arrival, or read again soon."""
+        if self.finished or not self.mapping.polling or self._timer is not None:
+            return
+        lanes = self.lanes
+        busy = any(lane.group is not None for lane in lanes)
+        queued = any(lane.queue for lane in lanes)
+        if not busy and not queued and self.position >= self.read_end:
+            if self.shard.closed and self.read_end >= self.shard.end_index:
+                self.finished = True
+                self.mapping._shard_finished(self)
+                return
+            if self.last_read_full:
+                self._schedule_poll(self._next_slot_ms(self.mapping.sim.now_ms))
+            else:
+                self._idle()
+            return
+        if not self._room():
+            return  # a lane's completion makes room and steps again
+        if self.last_read_full:
+            if not busy or any(lane.group is None for lane in lanes):
+                self._schedule_poll(self._next_slot_ms(self.mapping.sim.now_ms))
+        elif self._waiter is None:
+            self._waiter = self.shard.notify_on_arrival(self._on_arrival)
+
+    def _build_at(self, lane: Lane, positions: list[int]) -> Group:
+        """A batch of ``lane``'s records at ``positions``; any cut off by 6 MiB go back."""
+        self._builder.role_arn = self.mapping.function.role
+        records, sizes, seqs, arrivals, total = self._builder.build(
+            self.shard, positions, PAYLOAD_LIMIT_BYTES
+        )
+        if len(records) < len(positions):
+            lane.queue.extendleft(reversed(positions[len(records) :]))
+            del positions[len(records) :]
+        mapping = self.mapping
+        sim = mapping.sim
+        if sim.trace.wants("esm.batch"):
+            sim.trace.emit(
+                "esm.batch",
+                uuid=mapping.uuid,
+                shard=self.shard.shard_id,
+                first=seqs[0],
+                last=seqs[-1],
+                count=len(records),
+                payload_bytes=total,
+                lane=lane.index,
+            )
+        return Group(positions, records, sizes, seqs, arrivals)
 
     def _read(self, start: int, limit: int) -> Any:
         """One GetRecords-equivalent through the shard's shared read limits (a fan-out source
@@ -267,6 +546,9 @@ class ShardPoller:
             positions = range(self.position, self.position + count)
         else:
             positions = [self._matches[k] for k in range(count)]
+        if self.window is not None:
+            # A batch never spans two windows.
+            positions = positions[: self.window.cut(positions)]
         records, sizes, seqs, arrivals, total = self._builder.build(
             shard, positions, PAYLOAD_LIMIT_BYTES
         )
@@ -298,6 +580,18 @@ class ShardPoller:
 
     def _lost(self, start: int, end: int) -> None:
         """Records ``[start, end)`` were trimmed by retention before they were settled."""
+        if len(self.lanes) > 1:
+            for lane in self.lanes:
+                queue = lane.queue
+                while queue and queue[0] < end:
+                    queue.popleft()
+        if self._done:
+            # Some of them were finished by a lane before the checkpoint reached them.
+            now_ms = self.mapping.sim.now_ms
+            for p in range(max(start, self.position), end):
+                self._done.setdefault(p, ("expired", now_ms))
+            self._advance()
+            return
         self.mapping._lose(self, start, end)
         self.position = end
         if self.read_end < end:
@@ -305,6 +599,54 @@ class ShardPoller:
         matches = self._matches
         while matches and matches[0] < end:
             matches.popleft()
+
+    def _lost_at(self, positions: list[int]) -> None:
+        """A lane's records at ``positions`` were trimmed before they were settled."""
+        self._settled_at(positions, "expired")
+
+    def _settled_at(self, positions: list[int], kind: str) -> None:
+        """A lane finished its records at ``positions`` (ParallelizationFactor > 1): they settle
+        in the ledger when the checkpoint, the lowest unfinished record, reaches them."""
+        now_ms = self.mapping.sim.now_ms
+        done = self._done
+        checkpoint = self.position
+        for p in positions:
+            if p >= checkpoint:
+                done[p] = (kind, now_ms)
+        self._advance()
+
+    def _advance(self) -> None:
+        """Move the checkpoint over the finished records at its front, settling them in order."""
+        done = self._done
+        start = p = self.position
+        if p not in done:
+            return
+        mapping = self.mapping
+        shard_id = self.shard.shard_id
+        kind = ""
+        while p in done:
+            kind, time_ms = done.pop(p)
+            q = p + 1
+            while (following := done.get(q)) is not None and following[0] == kind:
+                del done[q]
+                q += 1
+            if kind == "expired":
+                mapping._lose(self, p, q)
+            else:
+                mapping.ledger.settle(shard_id, p, q, kind, time_ms)
+            p = q
+        self.position = p
+        if self.read_end < p:
+            self.read_end = p
+        if mapping.sim.trace.wants("esm.checkpoint") and p - 1 >= self.shard.trim_index:
+            mapping.sim.trace.emit(
+                "esm.checkpoint",
+                uuid=mapping.uuid,
+                shard=shard_id,
+                sequence_number=self.shard.sequence_number(p - 1),
+                fate=kind,
+                count=p - start,
+            )
 
     def _settled(self, start: int, end: int, kind: str, last_sequence_number: str) -> None:
         """Records ``[start, end)`` reached their final fate: the checkpoint moves past them."""
@@ -365,8 +707,13 @@ class ShardPoller:
         mapping = self.mapping
         now_ms = mapping.sim.now_ms
         self.window_start_ms = now_ms
+        lane.window_start_ms = now_ms
         self.stalled_since_ms = None
         self.stall_reason = ""
+        if len(self.lanes) > 1:
+            if mapping.polling and not self.finished:
+                self._poll_lanes(read=self.last_read_full)
+            return
         if not mapping.polling:
             self._rewind()
             return
@@ -379,6 +726,11 @@ class ShardPoller:
         """The mapping stopped while the lane was busy: its records will be read again."""
         self._rewind()
 
+    def _window_closed(self) -> None:
+        """The tumbling window's final invocation settled: go on reading."""
+        if self.mapping.polling and not self.finished:
+            self._poll()
+
     def _stall(self, reason: str) -> None:
         if self.stalled_since_ms is None:
             self.stalled_since_ms = self.mapping.sim.now_ms
@@ -388,13 +740,29 @@ class ShardPoller:
 
     @property
     def idle(self) -> bool:
-        """No lane holds a batch."""
+        """No lane holds a batch and no window's final invocation is pending."""
+        window = self.window
+        if window is not None and window.busy:
+            return False
         return all(lane.group is None for lane in self.lanes)
 
     @property
     def in_flight(self) -> Invocation | None:
-        """The invocation in flight on this shard, if any (one lane in part 1)."""
-        return self.lanes[0].in_flight
+        """An invocation in flight on this shard, if any (the first lane's)."""
+        for lane in self.lanes:
+            if lane.in_flight is not None:
+                return lane.in_flight
+        if self.window is not None:
+            return self.window.in_flight
+        return None
+
+    @property
+    def in_flight_count(self) -> int:
+        """Batches in flight on this shard (at most ParallelizationFactor)."""
+        count = sum(lane.in_flight is not None for lane in self.lanes)
+        if self.window is not None and self.window.in_flight is not None:
+            count += 1
+        return count
 
     @property
     def caught_up(self) -> bool:
@@ -402,6 +770,9 @@ class ShardPoller:
         if self.finished:
             return True
         # A closed shard is done only once its poller has seen the end (and started children).
+        # An open tumbling window still owes its final invocation.
+        if self.window is not None and self.window.open:
+            return False
         return self.idle and self.position >= self.shard.end_index and not self.shard.closed
 
     def describe_stuck(self) -> str:
@@ -413,11 +784,13 @@ class ShardPoller:
                 first = f" from {shard.sequence_number(self.position)}"
             except KinesimError:  # trimmed since
                 first = ""
-        lane = self.lanes[0]
+        lane = next((lane for lane in self.lanes if lane.group is not None), self.lanes[0])
         since = lane.stalled_since_ms if lane.stalled_since_ms is not None else None
         since = since if since is not None else self.stalled_since_ms
         when = "" if since is None else f" since {destinations.iso_ms(since)}"
-        if lane.in_flight is not None:
+        if self.window is not None and self.window.busy:
+            why = "the tumbling window's final invocation is pending"
+        elif lane.in_flight is not None:
             why = f"an invocation is in flight (request {lane.in_flight.request_id})"
         elif lane.stall_reason:
             why = lane.stall_reason
@@ -434,6 +807,20 @@ class ShardPoller:
             f"{self.shard.shard_id}: checkpoint {self.position} but the ledger settled up to "
             f"{ledger_checkpoint}"
         )
-        assert len(self.lanes) == 1, "part 1 runs one lane per shard"
+        assert 1 <= len(self.lanes) <= 10, "ParallelizationFactor is 1-10"
+        assert self.in_flight_count <= len(self.lanes), (
+            f"{self.shard.shard_id}: {self.in_flight_count} batches in flight, more than "
+            f"ParallelizationFactor {len(self.lanes)}"
+        )
+        assert self.position not in self._done, "a finished record at the checkpoint"
+        assert all(p > self.position for p in self._done), "a finished record behind the checkpoint"
+        if len(self.lanes) > 1:
+            n = len(self.lanes)
+            for lane in self.lanes:
+                for p in lane.queue:
+                    if p >= self.shard.trim_index:
+                        assert lane_of(self.shard.partition_key(p), n) == lane.index, (
+                            "a record queued on the wrong lane for its partition key"
+                        )
         for lane in self.lanes:
             lane._check()

@@ -32,7 +32,10 @@ if TYPE_CHECKING:
     from kinesim._lambda.function import Function
     from kinesim._simulator import Simulator
 
-__all__ = ["EventSourceMappingMethods", "MappingService"]
+__all__ = ["PARALLEL_FAILURE_POLICIES", "EventSourceMappingMethods", "MappingService"]
+
+#: What a failing batch blocks under ParallelizationFactor > 1 (kinesim's; AWS documents none).
+PARALLEL_FAILURE_POLICIES = ("shard", "lane")
 
 _UNSET: Any = object()
 
@@ -121,6 +124,7 @@ class MappingService:
         filters: object = None,
         enabled: bool = True,
         retry_backoff: ExponentialBackoff | None = None,
+        parallel_failure_policy: str = "shard",
     ) -> EventSourceMapping:
         # The order AWS checks in: the model's constraints, then the resources, then conflicts.
         position, timestamp = validate_starting_position(
@@ -144,6 +148,10 @@ class MappingService:
         if not isinstance(backoff, ExponentialBackoff):
             raise KinesimTypeError(
                 f"retry_backoff takes a kinesim.ExponentialBackoff, got {retry_backoff!r}"
+            )
+        if parallel_failure_policy not in PARALLEL_FAILURE_POLICIES:
+            raise KinesimValueError(
+                f"parallel_failure_policy takes 'shard' or 'lane', got {parallel_failure_policy!r}"
             )
         _refuse_part_two(settings)
         stream, consumer = self._source(source)
@@ -178,6 +186,7 @@ class MappingService:
             destination=destination,
             enabled=enabled,
             backoff=backoff,
+            parallel_failure_policy=parallel_failure_policy,
         )
         self._mappings[mapping.uuid] = mapping
         self.sim.trace.emit(
@@ -317,10 +326,11 @@ def _stuck_report(busy: list[EventSourceMapping], timeout: float) -> str:
 
 
 def _refuse_part_two(settings: MappingSettings) -> None:
-    if settings.tumbling_window:
+    if settings.tumbling_window and settings.parallelization_factor > 1:
         raise KinesimValueError(
-            f"tumbling_window={settings.tumbling_window}: tumbling windows are part 2 of the "
-            "mapping work (issue 7) and not modelled yet; use 0"
+            f"tumbling_window={settings.tumbling_window} with parallelization_factor="
+            f"{settings.parallelization_factor}: kinesim models a tumbling window's state per "
+            "shard with one batch in flight; use parallelization_factor=1 with a tumbling window"
         )
 
 
@@ -349,16 +359,20 @@ class EventSourceMappingMethods:
         filters: object = None,
         enabled: bool = True,
         retry_backoff: ExponentialBackoff | None = None,
+        parallel_failure_policy: str = "shard",
     ) -> EventSourceMapping:
         """Create a mapping from ``source`` (a Stream or stream ARN) to ``function`` (a Function,
         name or ARN), as CreateEventSourceMapping does; it starts ``Creating``.
 
         ``starting_position`` is required: "LATEST", "TRIM_HORIZON" or "AT_TIMESTAMP" (with
         ``starting_position_timestamp``, epoch seconds). ``batch_size`` 1-10,000;
-        ``batching_window`` 0-300 s; ``parallelization_factor`` 1-10 (part 1 runs one batch per
-        shard); ``max_retry_attempts`` -1 (until the records expire) or 0-10,000;
+        ``batching_window`` 0-300 s; ``parallelization_factor`` 1-10 (batches in flight per
+        shard, records assigned to them by partition key); ``tumbling_window`` 0-900 s;
+        ``max_retry_attempts`` -1 (until the records expire) or 0-10,000;
         ``max_record_age`` -1 or 60-604,800 s; ``on_failure`` an SQS queue, SNS topic or S3
-        bucket, or its ARN; ``retry_backoff`` (kinesim's) the delay between retries.
+        bucket, or its ARN; ``retry_backoff`` (kinesim's) the delay between retries;
+        ``parallel_failure_policy`` (kinesim's, AWS does not document it) what a failing batch
+        blocks under ParallelizationFactor > 1: ``"shard"`` (default) or ``"lane"``.
         """
         return self._sim._mappings.create(
             function,
@@ -377,6 +391,7 @@ class EventSourceMappingMethods:
             filters=filters,
             enabled=enabled,
             retry_backoff=retry_backoff,
+            parallel_failure_policy=parallel_failure_policy,
         )
 
     def get_event_source_mapping(self, uuid: str | EventSourceMapping) -> EventSourceMapping:

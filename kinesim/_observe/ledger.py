@@ -10,15 +10,17 @@ Per mapping and shard it keeps
   destination if there is one), ``expired`` (trimmed by retention before it was processed) or
   ``filtered`` (matched none of the mapping's filter patterns: skipped, never delivered).
 
-A shard's records are settled in position order (one batch in flight per shard), so the fates of
-a shard are an append-only run of ranges, and neighbouring ranges of the same fate merge: a
-healthy shard costs O(1) memory however many records pass (with filters, one range per run of
-records that share a fate). Queries by sequence number bisect.
+A shard's records are settled in position order (with ParallelizationFactor > 1 the poller holds
+back records its lanes finish out of order until the checkpoint reaches them), so the fates of a
+shard are an append-only run of ranges, and neighbouring ranges of the same fate merge: a healthy
+shard costs O(1) memory however many records pass (with filters, one range per run of records
+that share a fate). Queries by sequence number bisect. A delivery whose records are not
+contiguous (a lane's batch, or a filtered one) also keeps its positions.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,7 +89,8 @@ class _Book:
         self.fate_ends: list[int] = []
         self.fate_kinds: list[str] = []
         self.fate_times: list[int] = []
-        self.deliveries: list[tuple[int, int, str, int, str]] = []
+        # (start, end, reason, time_ms, request_id, positions or None when contiguous)
+        self.deliveries: list[tuple[int, int, str, int, str, tuple[int, ...] | None]] = []
 
 
 class Ledger:
@@ -107,7 +110,20 @@ class Ledger:
     def delivered(
         self, shard_id: str, start: int, end: int, reason: str, time_ms: int, request_id: str
     ) -> None:
-        self._books[shard_id].deliveries.append((start, end, reason, time_ms, request_id))
+        self._books[shard_id].deliveries.append((start, end, reason, time_ms, request_id, None))
+
+    def delivered_at(
+        self,
+        shard_id: str,
+        positions: tuple[int, ...],
+        reason: str,
+        time_ms: int,
+        request_id: str,
+    ) -> None:
+        """A delivery of the records at ``positions`` (ascending, not contiguous: one lane's)."""
+        self._books[shard_id].deliveries.append(
+            (positions[0], positions[-1] + 1, reason, time_ms, request_id, positions)
+        )
 
     def settle(self, shard_id: str, start: int, end: int, kind: str, time_ms: int) -> None:
         """Records ``[start, end)`` reached their final fate ``kind``."""
@@ -165,16 +181,16 @@ class Ledger:
         book, position = self._locate(record)
         return [
             Delivery(reason, time_ms, request_id)
-            for start, end, reason, time_ms, request_id in book.deliveries
-            if start <= position < end
+            for start, end, reason, time_ms, request_id, positions in book.deliveries
+            if start <= position < end and (positions is None or _holds(positions, position))
         ]
 
     def delivery_reasons(self) -> dict[str, int]:
         """Record-deliveries per reason (a record in a batch of 10 delivered twice counts 2)."""
         counts: Counter[str] = Counter()
         for book in self._books.values():
-            for start, end, reason, _, _ in book.deliveries:
-                counts[reason] += end - start
+            for start, end, reason, _, _, positions in book.deliveries:
+                counts[reason] += end - start if positions is None else len(positions)
         return {reason: counts[reason] for reason in DELIVERY_REASONS if counts[reason]}
 
     def invocations(self) -> int:
@@ -212,6 +228,13 @@ class Ledger:
                 assert end > start, f"ledger {shard_id}: empty fate range"
                 cursor = end
             assert cursor == book.settled_end, f"ledger {shard_id}: settled_end out of step"
-            for start, end, reason, _, _ in book.deliveries:
+            for start, end, reason, _, _, positions in book.deliveries:
+                if positions is not None:
+                    assert list(positions) == sorted(set(positions)), "lane positions unordered"
                 assert reason in DELIVERY_REASONS, f"ledger {shard_id}: unknown reason {reason}"
                 assert book.scope_start <= start < end, f"ledger {shard_id}: bad delivery range"
+
+
+def _holds(positions: tuple[int, ...], position: int) -> bool:
+    i = bisect_left(positions, position)
+    return i < len(positions) and positions[i] == position

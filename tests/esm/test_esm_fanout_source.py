@@ -198,3 +198,45 @@ def test_a_retrying_batch_pauses_the_subscription_and_loses_nothing() -> None:
     assert handler.delivered().count("v3") == 4
     assert esm.ledger.fates() == {"succeeded": len(values)}
     esm._check()
+
+
+def test_parallelization_factor_through_a_consumer_keeps_per_key_order() -> None:
+    handler = Recorder()
+    sim, stream, fn, consumer = fanout_setup(handler, duration=0.2)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, consumer, starting_position="TRIM_HORIZON", batch_size=5, parallelization_factor=4
+    )
+    puts = [(f"{key}:{i}", key) for i in range(30) for key in ("a", "b", "c", "d", "e")]
+    for value, key in puts:
+        stream.put_record(value.encode(), key)
+    sim.drain()
+    delivered = handler.delivered()
+    assert sorted(delivered) == sorted(v for v, _ in puts)
+    for key in ("a", "b", "c", "d", "e"):
+        mine = [v for v in delivered if v.startswith(f"{key}:")]
+        assert mine == [f"{key}:{i}" for i in range(30)]
+    in_flight = sim.metrics.series("AWS/Lambda", "ConcurrentExecutions", FunctionName="f")
+    assert 1 < in_flight.max() <= 4
+    assert esm.ledger.fates() == {"succeeded": 150}
+    esm._check()
+
+
+def test_tumbling_window_through_a_consumer_sees_the_whole_window() -> None:
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        total = event["state"].get("total", 0) + len(event["Records"])
+        if event["isFinalInvokeForWindow"]:
+            finals.append(total)
+        return {"state": {"total": total}}
+
+    finals: list[int] = []
+    sim, stream, fn, consumer = fanout_setup(handler)
+    sim.lambda_.create_event_source_mapping(
+        fn, consumer, starting_position="LATEST", batch_size=3, tumbling_window=10
+    )
+    sim.advance(10 - sim.now % 10)
+    for _ in range(7):
+        stream.put_record(b"x", "k")
+        sim.advance(1)
+    sim.advance(20)
+    sim.drain()
+    assert finals == [7]
