@@ -462,7 +462,12 @@ class ShardPoller:
                 self._idle()
             return
         if not self._room():
-            return  # a lane's completion makes room and steps again
+            # A lane's completion makes room and steps again; records may arrive meanwhile
+            # with no one waiting for them, so that step reads.
+            self.last_read_full = True
+            return
+        if self.shard.closed and self.read_end >= self.shard.end_index:
+            return  # read to its end: the lanes' completions finish the shard
         if self.last_read_full:
             if not busy or any(lane.group is None for lane in lanes):
                 self._schedule_poll(self._next_slot_ms(self.mapping.sim.now_ms))

@@ -204,7 +204,11 @@ def test_update_changes_the_factor_between_batches() -> None:
 @given(
     pf=st.integers(min_value=2, max_value=10),
     shards=st.integers(min_value=1, max_value=2),
-    keys=st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=60),
+    keys=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=12), st.sampled_from([0, 0, 0.05, 0.3])),
+        min_size=1,
+        max_size=60,
+    ),
     batch_size=st.integers(min_value=1, max_value=8),
     duration=st.sampled_from([0.0, 0.05, 0.7]),
     poison=st.sampled_from([None, 0, 3]),
@@ -214,7 +218,7 @@ def test_update_changes_the_factor_between_batches() -> None:
 def test_property_per_key_order_nothing_lost_bounded_concurrency(
     pf: int,
     shards: int,
-    keys: list[int],
+    keys: list[tuple[int, float]],
     batch_size: int,
     duration: float,
     poison: int | None,
@@ -235,10 +239,10 @@ def test_property_per_key_order_nothing_lost_bounded_concurrency(
         parallel_failure_policy=policy,
         bisect_on_error=True,
     )
-    for i, k in enumerate(keys):
+    for i, (k, gap_s) in enumerate(keys):
         stream.put_record(str(i).encode(), partition_key=f"k{k}")
-        if i % 7 == 0:
-            sim.advance(0.3)
+        if gap_s:  # records trickle in while lanes are busy
+            sim.advance(gap_s)
             esm._check()
     for _ in range(600):
         if esm.caught_up:
