@@ -348,7 +348,7 @@ class RecordFilter:
             elif name == "approximateArrivalTimestamp":
                 getters.append((name, _in_seconds(shard.arrival_ms)))
             elif name == "eventID":
-                getters.append((name, lambda i, seq=shard.sequence_number: f"{shard_id}:{seq(i)}"))
+                getters.append((name, _event_id(shard_id, shard.sequence_number)))
             else:
                 template[name] = _metadata(
                     name,
