@@ -342,7 +342,7 @@ def test_update_changes_the_filters_for_records_not_yet_read() -> None:
     assert esm.ledger.fates() == {"succeeded": 3, "filtered": 2}
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=60, deadline=None)
 @given(
     keys=st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=40),
     wanted=st.sets(st.sampled_from(["a", "b", "c"]), min_size=1),
@@ -402,7 +402,7 @@ _VALUES = st.one_of(
 )
 
 
-@settings(max_examples=80, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None)
 @given(
     rows=st.lists(
         st.tuples(
