@@ -89,12 +89,22 @@ def parse_pattern(text: str) -> Matcher:
         raise invalid_pattern() from None
     if not isinstance(pattern, dict) or not pattern:
         raise invalid_pattern()
+    _check_data(pattern)
+    return _object(pattern)
+
+
+def _check_data(pattern: dict[str, Any]) -> None:
+    """ "The filter pattern for data properties must be in a valid JSON format" [B9]: a pattern
+    that matches ``data`` as a plain value (here or in a top-level ``$or`` branch) fails at
+    create/update."""
     data = pattern.get("data", _MISSING)
     if data is not _MISSING and not isinstance(data, dict):
-        # "The filter pattern for data properties must be in a valid JSON format" [B9]: a
-        # pattern that matches ``data`` as a plain value fails at create/update.
         raise invalid_pattern()
-    return _object(pattern)
+    branches = pattern.get("$or")
+    if isinstance(branches, list):
+        for branch in branches:
+            if isinstance(branch, dict):
+                _check_data(branch)
 
 
 def _object(pattern: dict[str, Any]) -> Matcher:

@@ -142,6 +142,7 @@ def test_non_json_data_never_matches_a_data_pattern() -> None:
         "{}",
         '{"data": ["x"]}',  # data must be matched as JSON, not as a plain value
         '{"data": "x"}',
+        '{"$or": [{"data": ["x"]}, {"partitionKey": ["k"]}]}',
         '{"a": []}',
         '{"a": "x"}',
         '{"a": [{"wildcard": "*x"}]}',
