@@ -94,9 +94,8 @@ def parse_pattern(text: str) -> Matcher:
 
 
 def _check_data(pattern: dict[str, Any]) -> None:
-    """ "The filter pattern for data properties must be in a valid JSON format" [B9]: a pattern
-    that matches ``data`` as a plain value (here or in a top-level ``$or`` branch) fails at
-    create/update."""
+    """Refuse a pattern that matches ``data`` as a plain value (here or in a top-level ``$or``
+    branch): "The filter pattern for data properties must be in a valid JSON format" [B9]."""
     data = pattern.get("data", _MISSING)
     if data is not _MISSING and not isinstance(data, dict):
         raise invalid_pattern()

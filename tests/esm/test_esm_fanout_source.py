@@ -296,3 +296,27 @@ def test_consumer_source_with_filters_is_deterministic_across_hash_seeds() -> No
     assert int(filtered) > 0
     assert int(succeeded) > 0
     assert int(retries) > 0
+
+
+def test_a_backlog_is_pushed_at_the_consumers_dedicated_2_mib_per_second() -> None:
+    handler = Recorder()
+    sim, stream, fn, consumer = fanout_setup(handler)
+    blob = b"x" * (512 * 1024)
+    for i in range(20):  # 10 MiB, written at the shard's 1 MiB/s
+        stream.put_record(blob[:-3] + f"{i:03d}".encode(), "k")
+        sim.advance(1)
+    # A polling reader hammering the shard's shared read limits does not slow the consumer.
+    hog = sim.lambda_.create_function("hog", None)
+    sim.lambda_.create_event_source_mapping(hog, stream, starting_position="TRIM_HORIZON")
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, consumer, starting_position="TRIM_HORIZON", batch_size=10_000
+    )
+    start = sim.now
+    sim.drain()
+    assert len(handler.delivered()) == 20
+    (poller,) = esm.pollers.values()
+    last_delivery = esm.ledger.deliveries(("shardId-000000000000", 19))[-1].time_ms / 1000
+    # 10 MiB at 2 MiB/s: the pipe is busy B / 2 MiB after each event of B bytes, so the last
+    # event leaves after the other 9.5 MiB have passed (4.75 s), plus the push latency.
+    assert 4.75 <= last_delivery - start <= 5.5
+    assert poller.stalled_since_ms is None
