@@ -165,6 +165,10 @@ def _leaves(leaves: tuple[tuple[str, Leaf], ...], raw: list[Any]) -> Matcher:
     values = tuple(leaf for kind, leaf in leaves if kind != "exists")
 
     def match(value: Any) -> bool:
+        if isinstance(value, dict):
+            # Rules match leaves: an object here is no value, and ``exists`` does not see
+            # intermediate nodes (EventBridge: "Exists matching only works on leaf nodes").
+            value = _MISSING
         if value is _MISSING:
             return any(leaf(value) for leaf in presence)
         if any(leaf(value) for leaf in presence):

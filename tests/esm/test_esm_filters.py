@@ -111,6 +111,11 @@ def test_nested_fields() -> None:
     assert keep({"data": {"order": {"customer": {"tier": ["silver"]}}}}, event) is False
     assert keep({"data": {"order": {"vip": [{"exists": False}]}}}, event) is True
     assert keep({"data": {"nothing": {"here": [{"exists": False}]}}}, event) is True
+    # exists sees leaves only, not intermediate nodes
+    assert keep({"data": {"order": [{"exists": True}]}}, event) is False
+    assert keep({"data": {"order": [{"exists": False}]}}, event) is True
+    assert keep({"data": {"order": {"customer": [{"exists": True}]}}}, event) is False
+    assert keep({"data": {"n": [{"exists": True}]}}, event) is True
 
 
 def test_metadata_fields() -> None:
