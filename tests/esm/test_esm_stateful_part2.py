@@ -12,6 +12,8 @@ import kinesim
 
 
 class FanoutFilterMachine(MappingMachine):
+    parallelization_factor = 1
+
     def __init__(self) -> None:
         RuleBasedStateMachine.__init__(self)
         self.sim = kinesim.Simulator(timings=kinesim.Timings(mapping_transition_s=1))
@@ -30,6 +32,7 @@ class FanoutFilterMachine(MappingMachine):
             bisect_on_error=True,
             on_failure=self.sim.sqs.create_queue("dlq"),
             filters=[{"partitionKey": [{"anything-but": ["k3", "k7"]}]}],
+            parallelization_factor=self.parallelization_factor,
         )
         self.put = 0
         self.reshards = 0
@@ -44,3 +47,13 @@ FanoutFilterMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=30, deadline=None
 )
 TestFanoutFilterMapping = FanoutFilterMachine.TestCase
+
+
+class FanoutFilterLanesMachine(FanoutFilterMachine):
+    parallelization_factor = 3
+
+
+FanoutFilterLanesMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None
+)
+TestFanoutFilterLanesMapping = FanoutFilterLanesMachine.TestCase
