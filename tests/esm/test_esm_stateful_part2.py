@@ -1,6 +1,7 @@
-"""The random-operations machine of ``test_esm_stateful`` against a mapping that reads through
-an enhanced fan-out consumer and filters records: the same invariants after every step, and at
-the end every record settled (succeeded, filtered, given up or expired)."""
+"""The random-operations machine of ``test_esm_stateful`` against a mapping that filters records,
+reading through an enhanced fan-out consumer (with ParallelizationFactor 1 and 3) or polling: the
+same invariants after every step, and at the end every record settled (succeeded, filtered, given
+up or expired)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import kinesim
 
 class FanoutFilterMachine(MappingMachine):
     parallelization_factor = 1
+    through_consumer = True
 
     def __init__(self) -> None:
         RuleBasedStateMachine.__init__(self)
@@ -25,7 +27,7 @@ class FanoutFilterMachine(MappingMachine):
         self.sim.advance(0)
         self.esm = self.sim.lambda_.create_event_source_mapping(
             self.fn,
-            consumer,
+            consumer if self.through_consumer else self.stream,
             starting_position="TRIM_HORIZON",
             batch_size=3,
             max_retry_attempts=2,
@@ -57,3 +59,13 @@ FanoutFilterLanesMachine.TestCase.settings = settings(
     max_examples=40, stateful_step_count=30, deadline=None
 )
 TestFanoutFilterLanesMapping = FanoutFilterLanesMachine.TestCase
+
+
+class PollingFilterMachine(FanoutFilterMachine):
+    through_consumer = False
+
+
+PollingFilterMachine.TestCase.settings = settings(
+    max_examples=40, stateful_step_count=30, deadline=None
+)
+TestPollingFilterMapping = PollingFilterMachine.TestCase
