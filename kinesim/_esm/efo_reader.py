@@ -70,7 +70,8 @@ class FanoutPoller(ShardPoller):
 
     def start(self) -> None:
         super().start()
-        self._subscribe(self.read_end, None)
+        if self._subscription is None and self._resubscribe is None:
+            self._subscribe(self.read_end, None)
 
     def stop(self) -> None:
         self._unsubscribe()
@@ -186,7 +187,8 @@ class FanoutPoller(ShardPoller):
 
     def _check(self) -> None:
         super()._check()
-        if self.mapping.polling and not self.finished:
-            assert self._subscription is not None or self._resubscribe is not None, (
-                f"{self.shard.shard_id}: reading through a consumer with no subscription"
-            )
+        mapping = self.mapping
+        if mapping.polling and mapping.enabled and not self.finished:
+            assert (
+                self._subscription is not None or self._resubscribe is not None or self._shard_ended
+            ), f"{self.shard.shard_id}: reading through a consumer with no subscription"

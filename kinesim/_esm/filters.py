@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from kinesim._errors import InvalidParameterValueException
 
@@ -89,12 +89,21 @@ def parse_pattern(text: str) -> Matcher:
         raise invalid_pattern() from None
     if not isinstance(pattern, dict) or not pattern:
         raise invalid_pattern()
+    _check_data(pattern)
+    return _object(pattern)
+
+
+def _check_data(pattern: dict[str, Any]) -> None:
+    """Refuse a pattern that matches ``data`` as a plain value (here or in a top-level ``$or``
+    branch): "The filter pattern for data properties must be in a valid JSON format" [B9]."""
     data = pattern.get("data", _MISSING)
     if data is not _MISSING and not isinstance(data, dict):
-        # "The filter pattern for data properties must be in a valid JSON format" [B9]: a
-        # pattern that matches ``data`` as a plain value fails at create/update.
         raise invalid_pattern()
-    return _object(pattern)
+    branches = pattern.get("$or")
+    if isinstance(branches, list):
+        for branch in branches:
+            if isinstance(branch, dict):
+                _check_data(branch)
 
 
 def _object(pattern: dict[str, Any]) -> Matcher:
@@ -156,6 +165,10 @@ def _leaves(leaves: tuple[tuple[str, Leaf], ...], raw: list[Any]) -> Matcher:
     values = tuple(leaf for kind, leaf in leaves if kind != "exists")
 
     def match(value: Any) -> bool:
+        if isinstance(value, dict):
+            # Rules match leaves: an object here is no value, and ``exists`` does not see
+            # intermediate nodes (EventBridge: "Exists matching only works on leaf nodes").
+            value = _MISSING
         if value is _MISSING:
             return any(leaf(value) for leaf in presence)
         if any(leaf(value) for leaf in presence):
@@ -329,6 +342,74 @@ class RecordFilter:
             except ValueError:  # not UTF-8 or not JSON
                 doc["data"] = _NOT_JSON
         return any(match(doc) for match in self._matchers)
+
+    def select(
+        self, shard: _Shard, start: int, end: int, *, role_arn: str, region: str, stream_arn: str
+    ) -> list[int]:
+        """The positions in ``[start, end)`` of ``shard`` whose records match (the per-record
+        loop of :meth:`keep`, with the field getters and constants bound once)."""
+        # NOTE: the filter's hot path: fixed fields go into a template dict once, the record's
+        # own fields through bound methods; data is parsed only if a pattern reads it.
+        template: dict[str, Any] = {}
+        getters: list[tuple[str, Callable[[int], Any]]] = []
+        shard_id = shard.shard_id
+        for name in self._fields:
+            if name == "partitionKey":
+                getters.append((name, shard.partition_key))
+            elif name == "sequenceNumber":
+                getters.append((name, shard.sequence_number))
+            elif name == "approximateArrivalTimestamp":
+                getters.append((name, _in_seconds(shard.arrival_ms)))
+            elif name == "eventID":
+                getters.append((name, _event_id(shard_id, shard.sequence_number)))
+            else:
+                template[name] = _metadata(
+                    name,
+                    partition_key="",
+                    sequence_number="",
+                    arrival_ms=0,
+                    shard_id=shard_id,
+                    role_arn=role_arn,
+                    region=region,
+                    stream_arn=stream_arn,
+                )
+        matchers = self._matchers
+        needs_data = self._needs_data
+        data_of = shard.data
+        loads = json.loads
+        out: list[int] = []
+        for i in range(start, end):
+            doc = template.copy()
+            for name, get in getters:
+                doc[name] = get(i)
+            if needs_data:
+                try:
+                    doc["data"] = loads(data_of(i))
+                except ValueError:
+                    doc["data"] = _NOT_JSON
+            for match in matchers:
+                if match(doc):
+                    out.append(i)
+                    break
+        return out
+
+
+def _in_seconds(arrival_ms: Callable[[int], int]) -> Callable[[int], float]:
+    return lambda i: arrival_ms(i) / 1000
+
+
+def _event_id(shard_id: str, sequence_number: Callable[[int], str]) -> Callable[[int], str]:
+    prefix = shard_id + ":"
+    return lambda i: prefix + sequence_number(i)
+
+
+class _Shard(Protocol):
+    @property
+    def shard_id(self) -> str: ...
+    def partition_key(self, i: int) -> str: ...
+    def sequence_number(self, i: int) -> str: ...
+    def arrival_ms(self, i: int) -> int: ...
+    def data(self, i: int) -> bytes: ...
 
 
 def _top_keys(pattern: dict[str, Any]) -> set[str]:

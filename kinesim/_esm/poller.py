@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from hashlib import md5
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import KinesimError
@@ -510,22 +511,16 @@ class ShardPoller:
         shard = self.shard
         builder = self._builder
         builder.role_arn = self.mapping.function.role
-        keep = record_filter.keep
-        matches = self._matches
-        before = len(matches)
-        for i in range(start, end):
-            if keep(
-                partition_key=shard.partition_key(i),
-                sequence_number=shard.sequence_number(i),
-                arrival_ms=shard.arrival_ms(i),
-                data=shard.data(i),
-                shard_id=shard.shard_id,
-                role_arn=builder.role_arn,
-                region=builder.region,
-                stream_arn=builder.event_source_arn,
-            ):
-                matches.append(i)
-        dropped = (end - start) - (len(matches) - before)
+        kept = record_filter.select(
+            shard,
+            start,
+            end,
+            role_arn=builder.role_arn,
+            region=builder.region,
+            stream_arn=builder.event_source_arn,
+        )
+        self._matches.extend(kept)
+        dropped = (end - start) - len(kept)
         if dropped:
             self.mapping._filtered_out.add(self.mapping.sim.now_ms, dropped)
 
@@ -550,7 +545,7 @@ class ShardPoller:
         if self.mapping.record_filter is None:
             positions = range(self.position, self.position + count)
         else:
-            positions = [self._matches[k] for k in range(count)]
+            positions = list(islice(self._matches, count))
         if self.window is not None:
             # A batch never spans two windows.
             positions = positions[: self.window.cut(positions)]

@@ -361,8 +361,11 @@ class EventSourceMappingMethods:
         retry_backoff: ExponentialBackoff | None = None,
         parallel_failure_policy: str = "shard",
     ) -> EventSourceMapping:
-        """Create a mapping from ``source`` (a Stream or stream ARN) to ``function`` (a Function,
-        name or ARN), as CreateEventSourceMapping does; it starts ``Creating``.
+        """Create a mapping from ``source`` (a Stream or stream ARN; or a registered Consumer or
+        consumer ARN, read through SubscribeToShard) to ``function`` (a Function, name or ARN),
+        as CreateEventSourceMapping does; it starts ``Creating``. The function's execution role
+        must allow the Kinesis calls the mapping makes (``InvalidParameterValueException``
+        naming the first one missing).
 
         ``starting_position`` is required: "LATEST", "TRIM_HORIZON" or "AT_TIMESTAMP" (with
         ``starting_position_timestamp``, epoch seconds). ``batch_size`` 1-10,000;
@@ -372,7 +375,9 @@ class EventSourceMappingMethods:
         ``max_record_age`` -1 or 60-604,800 s; ``on_failure`` an SQS queue, SNS topic or S3
         bucket, or its ARN; ``retry_backoff`` (kinesim's) the delay between retries;
         ``parallel_failure_policy`` (kinesim's, AWS does not document it) what a failing batch
-        blocks under ParallelizationFactor > 1: ``"shard"`` (default) or ``"lane"``.
+        blocks under ParallelizationFactor > 1: ``"shard"`` (default) or ``"lane"``;
+        ``filters`` up to 5 event-filtering patterns (dicts, JSON strings or AWS's
+        ``{"Filters": [{"Pattern": ...}]}``), a record matching none is skipped.
         """
         return self._sim._mappings.create(
             function,
