@@ -83,6 +83,7 @@ class ShardPoller:
         "_done",
         "_matches",
         "_redo",
+        "_settings",
         "_timer",
         "_waiter",
         "finished",
@@ -110,6 +111,8 @@ class ShardPoller:
         self.lanes = [Lane(self, i) for i in range(mapping.settings.parallelization_factor)]
         # Positions finished out of order by the lanes, waiting for the checkpoint: fate, time.
         self._done: dict[int, tuple[str, int]] = {}
+        # The settings the lanes and window were built for (an update replaces the object).
+        self._settings = mapping.settings
         self._dispatching = False
         self._redo = False
         self.window: TumblingWindow | None = None
@@ -212,19 +215,19 @@ class ShardPoller:
             self.window.wake_at_end()
 
     def _sync_settings(self) -> None:
-        """Apply an updated ParallelizationFactor or tumbling window once nothing is held."""
+        """Apply an updated ParallelizationFactor or tumbling window once nothing is held (an
+        open window is closed first, under the length it opened with)."""
         settings = self.mapping.settings
-        if (
-            len(self.lanes) != settings.parallelization_factor
-            and not self._done
-            and all(lane.group is None and not lane.queue for lane in self.lanes)
-        ):
+        if len(self.lanes) != settings.parallelization_factor:
             self.lanes = [Lane(self, i) for i in range(settings.parallelization_factor)]
         window = self.window
         if settings.tumbling_window and window is None:
             self.window = TumblingWindow(self)
-        elif not settings.tumbling_window and window is not None and not window.open:
+        elif not settings.tumbling_window and window is not None:
+            if window.open:
+                return  # not applied yet: looked at again at the next poll
             self.window = None
+        self._settings = settings
 
     # -- polling and batching -----------------------------------------------------------------
 
@@ -233,7 +236,12 @@ class ShardPoller:
         mapping = self.mapping
         if not mapping.polling or self.finished:
             return
-        if self.idle and not self._done and not any(lane.queue for lane in self.lanes):
+        if (
+            mapping.settings is not self._settings
+            and self.idle
+            and not self._done
+            and not any(lane.queue for lane in self.lanes)
+        ):
             self._sync_settings()
         if len(self.lanes) > 1:
             self._poll_lanes(read=True)
@@ -297,17 +305,21 @@ class ShardPoller:
             if (
                 window is not None
                 and window.open
-                and (window.terminated_early or now_ms >= window.end_ms)
+                and (window.terminated_early or now_ms >= window.end_ms or window.stale)
             ):
-                window.close(early=window.terminated_early)
+                window.close(early=window.terminated_early or window.stale)
                 return
             self._idle()
             return
         if window is not None and window.open:
             first = self._matches[0] if record_filter is not None else self.position
             first_arrival_ms = self.shard.arrival_ms(first)
-            if window.terminated_early or window.start_for(first_arrival_ms) != window.start_ms:
-                window.close(early=window.terminated_early)
+            if (
+                window.terminated_early
+                or window.stale
+                or window.start_for(first_arrival_ms) != window.start_ms
+            ):
+                window.close(early=window.terminated_early or window.stale)
                 return
         if buffered < batch_size and settings.batching_window_ms:
             deadline = self.window_start_ms + settings.batching_window_ms

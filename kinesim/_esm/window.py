@@ -92,7 +92,15 @@ class TumblingWindow:
 
     @property
     def size_ms(self) -> int:
+        """The open window's length (fixed when it opened), else the mapping's setting."""
+        if self.start_ms is not None:
+            return self.end_ms - self.start_ms
         return self.poller.mapping.settings.tumbling_window * 1000
+
+    @property
+    def stale(self) -> bool:
+        """An update changed the window length: the open window closes (early) first."""
+        return self.size_ms != self.poller.mapping.settings.tumbling_window * 1000
 
     def start_for(self, arrival_ms: int) -> int:
         """The start of the window a record that arrived at ``arrival_ms`` belongs to."""
@@ -104,8 +112,8 @@ class TumblingWindow:
         arrival_ms = self.poller.shard.arrival_ms
         start_ms = self.start_for(arrival_ms(positions[0]))
         if self.start_ms is None:
-            self.start_ms = start_ms
             self.end_ms = start_ms + self.size_ms
+            self.start_ms = start_ms
             self.state_json = "{}"
         end_ms = self.end_ms
         n = 1

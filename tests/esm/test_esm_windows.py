@@ -255,3 +255,28 @@ def test_tumbling_window_validation() -> None:
         fn, stream, starting_position="LATEST", tumbling_window=900
     )
     assert esm.describe()["TumblingWindowInSeconds"] == 900
+
+
+def test_turning_the_window_off_closes_the_open_one_first() -> None:
+    summer = Summer()
+    plain: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        if "window" not in event:
+            plain.append(event)
+            return None
+        return summer(event, context)
+
+    sim, stream, esm = _setup(handler)
+    stream.put_record(b"3", partition_key="k")
+    sim.advance(5)
+    sim.lambda_.update_event_source_mapping(esm, tumbling_window=0)
+    sim.advance(0)
+    stream.put_record(b"4", partition_key="k")
+    sim.drain()
+    assert summer.finals[0]["state"] == {"total": 3}
+    assert summer.finals[0]["isWindowTerminatedEarly"] is True
+    # The record after the update went to the function without window fields.
+    assert [len(e["Records"]) for e in plain] == [1]
+    assert esm.describe()["TumblingWindowInSeconds"] == 0
+    esm._check()
