@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -243,6 +244,7 @@ def test_tumbling_window_through_a_consumer_sees_the_whole_window() -> None:
 
 
 _DETERMINISM = """
+import base64
 import json
 import kinesim
 
@@ -320,3 +322,59 @@ def test_a_backlog_is_pushed_at_the_consumers_dedicated_2_mib_per_second() -> No
     # event leaves after the other 9.5 MiB have passed (4.75 s), plus the push latency.
     assert 4.75 <= last_delivery - start <= 5.5
     assert poller.stalled_since_ms is None
+
+
+@pytest.mark.parametrize("pf", [1, 3])
+def test_split_and_merge_under_load_through_a_consumer_keep_per_key_order(pf: int) -> None:
+    """Resharding while records flow (20/s over 6 keys, a function that falls behind), read
+    through a consumer: every record once, per-key order, parents before children."""
+    seen: list[tuple[str, int, str]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        for r in event["Records"]:
+            seen.append(
+                (
+                    r["kinesis"]["partitionKey"],
+                    int(base64.b64decode(r["kinesis"]["data"])),
+                    r["eventID"].split(":")[0],
+                )
+            )
+
+    sim = kinesim.Simulator(seed=11)
+    stream = sim.kinesis.create_stream("orders", shard_count=1)
+    consumer = stream.register_consumer("efo")
+    fn = sim.lambda_.create_function("f", handler, duration=0.6)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, consumer, starting_position="TRIM_HORIZON", batch_size=4, parallelization_factor=pf
+    )
+    n = 0
+    for tick in range(400):
+        for _ in range(2):
+            stream.put_record(str(n).encode(), partition_key=f"user-{n % 6}")
+            n += 1
+        if tick == 80:
+            stream.split_shard("shardId-000000000000", str(2**127))
+        if tick == 200:
+            a, b = (s.shard_id for s in stream.open_shards())
+            stream.merge_shards(a, b)
+        sim.advance(0.1)
+        esm._check()
+    sim.drain(timeout=3600)
+    esm._check()
+    assert sorted(v for _, v, _ in seen) == list(range(n))
+    last: dict[str, int] = {}
+    for key, value, _ in seen:
+        assert value > last.get(key, -1)
+        last[key] = value
+    first_at: dict[str, int] = {}
+    last_at: dict[str, int] = {}
+    for i, (_, _, shard) in enumerate(seen):
+        first_at.setdefault(shard, i)
+        last_at[shard] = i
+    assert len(first_at) == 4
+    for shard in stream.shards:
+        for parent in (shard.parent_shard_id, shard.adjacent_parent_shard_id):
+            if parent is not None:
+                assert last_at[parent] < first_at[shard.shard_id]
+    assert esm.ledger.fates() == {"succeeded": n}
+    assert all(isinstance(p, FanoutPoller) for p in esm.pollers.values())
