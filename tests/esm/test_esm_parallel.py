@@ -290,3 +290,60 @@ def test_filters_with_lanes_settle_the_dropped_records_as_filtered() -> None:
     assert esm.ledger.fates() == {"succeeded": 26, "filtered": 14}
     assert esm.checkpoints() == {"shardId-000000000000": 40}
     _per_key_order_holds(handler.seen)
+
+
+def test_disable_and_enable_with_lanes_resumes_from_the_lowest_unfinished_record() -> None:
+    handler = Concurrency(fail={"a"}, times=1)
+    sim = kinesim.Simulator(seed=0)
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.5)
+    handler.fn = fn
+    esm = sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        batch_size=2,
+        parallelization_factor=2,
+        parallel_failure_policy="lane",
+        retry_backoff=kinesim.ExponentialBackoff(initial_s=5, max_s=5),
+    )
+    for i in range(12):
+        stream.put_record(str(i).encode(), partition_key="a" if i % 4 == 0 else "c")
+    sim.advance(2)
+    esm._check()
+    assert esm.checkpoints() == {"shardId-000000000000": 0}  # "a" failed; "c" went on
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(10)
+    esm._check()
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.drain()
+    esm._check()
+    assert esm.ledger.fates() == {"succeeded": 12}
+    assert esm.ledger.unresolved() == []
+    _per_key_order_holds(handler.seen)
+
+
+def test_records_trimmed_while_a_lane_fails_are_expired_and_the_rest_keep_their_fates() -> None:
+    handler = Concurrency(fail={"a"})  # "a" fails until its records expire
+    sim = kinesim.Simulator(seed=0)
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.1)
+    handler.fn = fn
+    esm = sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        batch_size=1,
+        parallelization_factor=2,
+        parallel_failure_policy="lane",
+    )
+    stream.put_record(b"0", partition_key="a")
+    for i in range(1, 5):
+        stream.put_record(str(i).encode(), partition_key="c")
+    sim.advance(3600)
+    esm._check()
+    assert esm.checkpoints() == {"shardId-000000000000": 0}
+    sim.advance(24 * 3600)  # retention trims the failing record: it is lost, the rest settle
+    esm._check()
+    assert esm.ledger.fates() == {"expired": 1, "succeeded": 4}
+    assert esm.checkpoints() == {"shardId-000000000000": 5}
