@@ -347,3 +347,18 @@ def test_records_trimmed_while_a_lane_fails_are_expired_and_the_rest_keep_their_
     esm._check()
     assert esm.ledger.fates() == {"expired": 1, "succeeded": 4}
     assert esm.checkpoints() == {"shardId-000000000000": 5}
+
+
+@settings(max_examples=12, deadline=None)
+@given(pf=st.integers(min_value=2, max_value=10), shards=st.integers(min_value=1, max_value=2))
+def test_property_throughput_rises_with_distinct_keys_but_not_with_one(
+    pf: int, shards: int
+) -> None:
+    serial_many, _, _ = _run(pf=1, keys=50, shards=shards, n=240)
+    parallel_many, many, _ = _run(pf=pf, keys=50, shards=shards, n=240)
+    serial_one, _, _ = _run(pf=1, keys=1, shards=shards, n=120)
+    parallel_one, one, _ = _run(pf=pf, keys=1, shards=shards, n=120)
+    assert parallel_many < serial_many
+    assert many.peak <= shards * pf
+    assert parallel_one == serial_one
+    assert one.peak == 1
