@@ -558,12 +558,13 @@ class ShardPoller:
             positions = range(self.position, self.position + count)
         else:
             positions = list(islice(self._matches, count))
+        limit_bytes = PAYLOAD_LIMIT_BYTES
         if self.window is not None:
-            # A batch never spans two windows.
+            # A batch never spans two windows, and the window's fields (its state) count
+            # towards the 6 MiB.
             positions = positions[: self.window.cut(positions)]
-        records, sizes, seqs, arrivals, total = self._builder.build(
-            shard, positions, PAYLOAD_LIMIT_BYTES
-        )
+            limit_bytes -= self.window.extra_bytes()
+        records, sizes, seqs, arrivals, total = self._builder.build(shard, positions, limit_bytes)
         if len(records) < len(positions):
             positions = positions[: len(records)]
         if self.mapping.record_filter is not None:

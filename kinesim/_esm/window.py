@@ -132,6 +132,10 @@ class TumblingWindow:
             "isWindowTerminatedEarly": self.early if final else False,
         }
 
+    def extra_bytes(self) -> int:
+        """What the window's fields add to an aggregation event's JSON (see :meth:`decorate`)."""
+        return len(json.dumps(self._extras(final=False)))
+
     def decorate(self, event: dict[str, Any]) -> int:
         """Add the window fields to an aggregation event; the bytes they add to its JSON."""
         extras = self._extras(final=False)

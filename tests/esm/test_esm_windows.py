@@ -280,3 +280,26 @@ def test_turning_the_window_off_closes_the_open_one_first() -> None:
     assert [len(e["Records"]) for e in plain] == [1]
     assert esm.describe()["TumblingWindowInSeconds"] == 0
     esm._check()
+
+
+def test_the_state_counts_towards_the_six_mib_event() -> None:
+    sizes: list[int] = []
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        sizes.append(len(json.dumps(event)))
+        state = event["state"]
+        state.setdefault("blob", "y" * 1_000_000)  # about 1 MB of state, under the limit
+        return {"state": state}
+
+    sim = kinesim.Simulator(seed=0, limits=kinesim.Limits(kinesis_throughput=False))
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.05)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", batch_size=10_000, tumbling_window=300
+    )
+    for _ in range(30):
+        stream.put_records([(b"z" * 100_000, f"k{i}") for i in range(5)])
+    sim.drain()
+    assert esm.ledger.fates() == {"succeeded": 150}
+    assert max(sizes) <= 6 * 1024 * 1024
+    assert len(sizes) >= 3  # the batch was cut earlier once the state took 1 MB
