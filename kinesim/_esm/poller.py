@@ -379,7 +379,10 @@ class ShardPoller:
                     self.read_end = result.start
                     self._drop_trimmed()
                 self._assign(result.start, result.end)
-                self.last_read_full = result.count == room and result.count > 0
+                # Behind if the read was cut (by count or by GetRecords' 10 MiB) before the end.
+                self.last_read_full = result.count > 0 and (
+                    result.count == room or result.end < self.shard.end_index
+                )
         if self._dispatching:
             self._redo = True
             return

@@ -362,3 +362,50 @@ def test_property_throughput_rises_with_distinct_keys_but_not_with_one(
     assert many.peak <= shards * pf
     assert parallel_one == serial_one
     assert one.peak == 1
+
+
+def test_lanes_wait_for_their_batching_window() -> None:
+    handler = Concurrency()
+    sim = kinesim.Simulator(seed=0)
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.05)
+    handler.fn = fn
+    esm = sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        batch_size=50,
+        batching_window=5,
+        parallelization_factor=3,
+    )
+    sim.advance(1)
+    for i in range(12):
+        stream.put_record(str(i).encode(), partition_key=f"k{i % 6}")
+        sim.advance(0.2)
+    sim.advance(1)
+    assert handler.seen == []  # each lane waits up to 5 s for a fuller batch
+    sim.drain()
+    assert esm.ledger.fates() == {"succeeded": 12}
+    assert len(handler.seen) == 12
+    _per_key_order_holds(handler.seen)
+
+
+def test_a_lane_batch_cut_at_six_mib_puts_the_rest_back() -> None:
+    sizes: list[int] = []
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        sizes.append(len(event["Records"]))
+
+    sim = kinesim.Simulator(seed=0, limits=kinesim.Limits(kinesis_throughput=False))
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.05)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", batch_size=100, parallelization_factor=2
+    )
+    for _ in range(20):
+        stream.put_records([(b"z" * 200_000, "same-key") for _ in range(5)])
+    sim.drain()
+    esm._check()
+    assert esm.ledger.fates() == {"succeeded": 100}
+    assert max(sizes) < 100  # 100 records of 200 kB do not fit one 6 MiB event
+    assert sum(sizes) == 100

@@ -303,3 +303,76 @@ def test_the_state_counts_towards_the_six_mib_event() -> None:
     assert esm.ledger.fates() == {"succeeded": 150}
     assert max(sizes) <= 6 * 1024 * 1024
     assert len(sizes) >= 3  # the batch was cut earlier once the state took 1 MB
+
+
+def test_a_throttled_final_invocation_is_retried_without_counting() -> None:
+    handler = Summer()
+    sim, stream, esm = _setup(handler, max_retry_attempts=0)
+    fn = sim.lambda_.get_function("f")
+    stream.put_record(b"2", partition_key="k")
+    sim.advance(30)
+    sim.lambda_.put_function_concurrency(fn, 0)  # the final invocation will be throttled
+    sim.advance(60)
+    assert handler.finals == []
+    esm._check()
+    sim.lambda_.delete_function_concurrency(fn)
+    sim.drain()
+    assert [f["state"] for f in handler.finals] == [{"total": 2}]
+
+
+def test_disabled_while_the_final_invocation_waits_it_runs_after_enable() -> None:
+    handler = Summer()
+    sim, stream, esm = _setup(handler)
+    fn = sim.lambda_.get_function("f")
+    stream.put_record(b"2", partition_key="k")
+    sim.advance(30)
+    sim.lambda_.put_function_concurrency(fn, 0)
+    sim.advance(40)  # the final invocation is being retried after throttles
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(5)
+    sim.lambda_.delete_function_concurrency(fn)
+    sim.advance(60)
+    assert handler.finals == []
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.drain()
+    esm._check()
+    assert [f["state"] for f in handler.finals] == [{"total": 2}]
+
+
+def test_a_state_that_is_not_json_fails_the_invocation() -> None:
+    answers = iter([{"state": {1, 2}}])
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return next(answers, {"state": event["state"]})
+
+    sim = kinesim.Simulator(seed=0)
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.05)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", tumbling_window=10
+    )
+    stream.put_record(b"1", partition_key="k")
+    sim.drain()
+    assert esm.ledger.delivery_reasons() == {"first": 1, "retry": 1}
+
+
+def test_a_window_turned_on_by_an_update_applies_to_later_records() -> None:
+    seen: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        seen.append(event)
+        return {"state": event.get("state", {})}
+
+    sim = kinesim.Simulator(seed=0)
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.05)
+    esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="TRIM_HORIZON")
+    stream.put_record(b"1", partition_key="k")
+    sim.drain()
+    sim.lambda_.update_event_source_mapping(esm, tumbling_window=30)
+    sim.advance(1)
+    stream.put_record(b"2", partition_key="k")
+    sim.drain()
+    assert "window" not in seen[0]
+    assert seen[1]["window"]["end"].endswith(":30Z") or seen[1]["window"]["end"].endswith(":00Z")
+    assert seen[-1]["isFinalInvokeForWindow"] is True
