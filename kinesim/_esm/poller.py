@@ -138,9 +138,11 @@ class ShardPoller:
 
     def start(self) -> None:
         """Begin (or resume, from the checkpoint) polling now. A batch still in flight from
-        before a disable completes first; the poll after it continues from its end."""
+        before a disable completes first; the poll after it continues from its end. With
+        several lanes the others start at once from the checkpoint (a lane still busy takes
+        its keys' records when it is done)."""
         self.window_start_ms = self.mapping.sim.now_ms
-        if self.idle:
+        if self.idle or len(self.lanes) > 1:
             self._rewind()
             self._schedule_poll(self.mapping.sim.now_ms)
 

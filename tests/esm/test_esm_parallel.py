@@ -409,3 +409,29 @@ def test_a_lane_batch_cut_at_six_mib_puts_the_rest_back() -> None:
     assert esm.ledger.fates() == {"succeeded": 100}
     assert max(sizes) < 100  # 100 records of 200 kB do not fit one 6 MiB event
     assert sum(sizes) == 100
+
+
+def test_reenabled_while_a_lane_is_still_in_flight_the_other_lanes_start_at_once() -> None:
+    handler = Concurrency()
+    sim = kinesim.Simulator(seed=0)
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=30, timeout=60)
+    handler.fn = fn
+    esm = sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        batch_size=1,
+        parallelization_factor=2,
+    )
+    stream.put_record(b"0", partition_key="a")  # lane 0: in flight for 30 s
+    sim.advance(1)
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    sim.advance(1)
+    stream.put_record(b"1", partition_key="c")  # lane 1
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.advance(2)
+    assert [v for _, v in handler.seen] == [0, 1]  # "c" did not wait for "a"'s 30 s
+    sim.drain()
+    esm._check()
+    assert esm.ledger.fates() == {"succeeded": 2}
