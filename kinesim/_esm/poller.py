@@ -222,6 +222,9 @@ class ShardPoller:
         settings = self.mapping.settings
         if len(self.lanes) != settings.parallelization_factor:
             self.lanes = [Lane(self, i) for i in range(settings.parallelization_factor)]
+            # One lane buffers read records as [position, read_end); several queue them per
+            # lane: read again from the checkpoint under the new arrangement.
+            self._rewind()
         window = self.window
         if settings.tumbling_window and window is None:
             self.window = TumblingWindow(self)

@@ -435,3 +435,23 @@ def test_reenabled_while_a_lane_is_still_in_flight_the_other_lanes_start_at_once
     sim.drain()
     esm._check()
     assert esm.ledger.fates() == {"succeeded": 2}
+
+
+def test_changing_the_factor_while_records_wait_for_the_batching_window_reads_them_again() -> None:
+    handler = Concurrency()
+    sim = kinesim.Simulator(seed=1)
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=0.3)
+    handler.fn = fn
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", batch_size=4, batching_window=2
+    )
+    sim.advance(0)
+    for i in range(3):
+        stream.put_record(str(i).encode(), partition_key=f"k{i}")
+    sim.advance(0.5)  # read, waiting for the window with one lane
+    sim.lambda_.update_event_source_mapping(esm, parallelization_factor=2)
+    sim.drain()
+    esm._check()
+    assert esm.ledger.fates() == {"succeeded": 3}
+    assert sorted(v for _, v in handler.seen) == [0, 1, 2]
