@@ -449,7 +449,7 @@ def test_changing_the_factor_while_records_wait_for_the_batching_window_reads_th
     sim.advance(0)
     for i in range(3):
         stream.put_record(str(i).encode(), partition_key=f"k{i}")
-    sim.advance(0.5)  # read, waiting for the window with one lane
+    sim.advance(1.5)  # read at the 1 s poll, waiting for the window with one lane
     sim.lambda_.update_event_source_mapping(esm, parallelization_factor=2)
     sim.drain()
     esm._check()
