@@ -41,6 +41,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._esm import EventSourceMapping, ExponentialBackoff
+from kinesim._iam import Policy, Role, Statement
 from kinesim._kinesis import (
     GetRecordsResult,
     PutRecordResult,
@@ -110,6 +111,7 @@ __all__ = [
     "NotDrained",
     "NotFoundException",
     "NotInInvocationError",
+    "Policy",
     "ProvisionedThroughputExceededException",
     "PutRecordResult",
     "PutRecordsResult",
@@ -122,12 +124,14 @@ __all__ = [
     "ResourceConflictException",
     "ResourceInUseException",
     "ResourceNotFoundException",
+    "Role",
     "S3Object",
     "Series",
     "ServiceException",
     "Shard",
     "ShardRead",
     "Simulator",
+    "Statement",
     "Stream",
     "Subscription",
     "Timings",

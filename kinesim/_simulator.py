@@ -15,6 +15,7 @@ from kinesim._core.scheduler import DEFAULT_START, Scheduler
 from kinesim._destinations import S3Service, SNSService, SQSService
 from kinesim._errors import KinesimTypeError, KinesimValueError
 from kinesim._esm.service import MappingService
+from kinesim._iam import IAMService
 from kinesim._kinesis.service import KinesisService
 from kinesim._lambda.service import LambdaService
 from kinesim._observe.metrics import Metrics
@@ -66,6 +67,7 @@ class Simulator(Scheduler):
         self.sqs = SQSService(self)
         self.sns = SNSService(self)
         self.s3 = S3Service(self)
+        self.iam = IAMService(self)
         self.lambda_ = LambdaService(self)
         self.kinesis = KinesisService(self)
         self._mappings = MappingService(self)

@@ -113,6 +113,12 @@ def _short(data: bytes, width: int = 24) -> str:
 
 
 def _records(shard: Any, start: int, end: int) -> list[SeenRecord]:
+    return _records_at(shard, range(start, end))
+
+
+def _records_at(shard: Any, positions: Sequence[int]) -> list[SeenRecord]:
+    """The records at ``positions`` that the shard still holds."""
+    trim = shard.trim_index
     return [
         SeenRecord(
             shard_id=shard.shard_id,
@@ -121,28 +127,26 @@ def _records(shard: Any, start: int, end: int) -> list[SeenRecord]:
             data=shard.data(i),
             arrival_ms=shard.arrival_ms(i),
         )
-        for i in range(max(start, shard.trim_index), end)
+        for i in positions
+        if i >= trim
     ]
 
 
 def deliveries(mapping: EventSourceMapping) -> list[Delivery]:
-    """Every invocation a mapping made, from its ledger, oldest first (records still retained)."""
-    out: list[Delivery] = []
-    order = 0
-    keyed: list[tuple[int, int, Delivery]] = []
-    for book in mapping.ledger._books.values():
-        for start, end, reason, time_ms, request_id in book.deliveries:
-            delivery = Delivery(
-                request_id=request_id,
-                time_ms=time_ms,
-                records=tuple(_records(book.shard, start, end)),
-                reason=reason,
-            )
-            keyed.append((time_ms, order, delivery))
-            order += 1
-    keyed.sort(key=lambda item: (item[0], item[1]))
-    out.extend(delivery for _, _, delivery in keyed)
-    return out
+    """Every invocation a mapping made, from its ledger, oldest first (records still retained).
+
+    Invocations at the same time keep the ledger's order (``sorted`` is stable).
+    """
+    made = [
+        Delivery(
+            request_id=batch.request_id,
+            time_ms=batch.time_ms,
+            records=tuple(_records_at(batch.shard, batch.positions)),
+            reason=batch.reason,
+        )
+        for batch in mapping.ledger.batches()
+    ]
+    return sorted(made, key=lambda delivery: delivery.time_ms)
 
 
 def _fail(headline: str, details: Sequence[str]) -> InvariantViolation:
@@ -221,18 +225,15 @@ def check_at_least_once(
     observed = deliveries(mapping) if seen is None else list(seen)
     delivered = {record.key for delivery in observed for record in delivery.records}
     missing: list[str] = []
-    for book in mapping.ledger._books.values():
-        for start, end, kind, time_ms in zip(
-            book.fate_starts, book.fate_ends, book.fate_kinds, book.fate_times, strict=True
-        ):
-            if kind != "succeeded":
-                continue
-            for record in _records(book.shard, start, end):
-                if record.key not in delivered:
-                    missing.append(
-                        f"{record.describe()}: settled as succeeded by "
-                        f"{format_epoch_ms(time_ms)} but never delivered"
-                    )
+    for run in mapping.ledger.fate_runs():
+        if run.kind != "succeeded":
+            continue
+        for record in _records(run.shard, run.start, run.end):
+            if record.key not in delivered:
+                missing.append(
+                    f"{record.describe()}: settled as succeeded by "
+                    f"{format_epoch_ms(run.time_ms)} but never delivered"
+                )
     if missing:
         raise _fail(f"{len(missing)} record(s) succeeded without reaching the handler:", missing)
 
@@ -288,55 +289,55 @@ def check_no_silent_loss(mapping: EventSourceMapping, *, allow: Iterable[str] = 
         )
     reported = _reported_ranges(mapping)
     problems: list[str] = []
-    for book in mapping.ledger._books.values():
-        shard: Any = book.shard  # a kinesim Shard (the ledger types it narrowly)
-        for start, end, kind, time_ms in zip(
-            book.fate_starts, book.fate_ends, book.fate_kinds, book.fate_times, strict=True
-        ):
-            if kind == "succeeded":
-                continue
-            if kind == "expired":
-                if "expired" not in allowed:
-                    problems.append(
-                        f"{shard.shard_id} positions [{start}, {end}): {end - start} record(s) "
-                        f"trimmed by retention before they were processed (noticed "
-                        f"{format_epoch_ms(time_ms)})"
-                    )
-                continue
-            if "discarded" in allowed:
-                continue
-            for record in _records(shard, start, end):
-                sequence = int(record.sequence_number)
-                if not any(
-                    sid == shard.shard_id and first <= sequence <= last
-                    for sid, first, last in reported
-                ):
-                    where = (
-                        "no on-failure destination is configured"
-                        if mapping.destination is None
-                        else f"no failure record for it reached {mapping.destination.arn}"
-                    )
-                    problems.append(
-                        f"{record.describe()}: given up ({kind}) at {format_epoch_ms(time_ms)} "
-                        f"and {where}"
-                    )
-        if "unresolved" not in allowed and shard.end_index > book.settled_end:
-            first = max(book.settled_end, shard.trim_index)
-            pending = _records(shard, first, min(shard.end_index, first + 3))
-            shown = ", ".join(record.describe() for record in pending)
-            problems.append(
-                f"{shard.shard_id}: {shard.end_index - book.settled_end} record(s) from position "
-                f"{book.settled_end} have no fate yet (first: {shown}); is the mapping drained?"
-            )
+    ledger = mapping.ledger
+    for run in ledger.fate_runs():
+        shard: Any = run.shard
+        start, end, kind, time_ms = run.start, run.end, run.kind, run.time_ms
+        if kind in ("succeeded", "filtered"):
+            continue
+        if kind == "expired":
+            if "expired" not in allowed:
+                problems.append(
+                    f"{shard.shard_id} positions [{start}, {end}): {end - start} record(s) "
+                    f"trimmed by retention before they were processed (noticed "
+                    f"{format_epoch_ms(time_ms)})"
+                )
+            continue
+        if "discarded" in allowed:
+            continue
+        for record in _records(shard, start, end):
+            sequence = int(record.sequence_number)
+            if not any(
+                sid == shard.shard_id and first <= sequence <= last for sid, first, last in reported
+            ):
+                where = (
+                    "no on-failure destination is configured"
+                    if mapping.destination is None
+                    else f"no failure record for it reached {mapping.destination.arn}"
+                )
+                problems.append(
+                    f"{record.describe()}: given up ({kind}) at {format_epoch_ms(time_ms)} "
+                    f"and {where}"
+                )
     if "unresolved" not in allowed:
-        books = mapping.ledger._books
+        for shard in ledger.shards():
+            settled_end = ledger.checkpoint(shard.shard_id)
+            if shard.end_index > settled_end:
+                first = max(settled_end, shard.trim_index)
+                pending = _records(shard, first, min(shard.end_index, first + 3))
+                shown = ", ".join(record.describe() for record in pending)
+                problems.append(
+                    f"{shard.shard_id}: {shard.end_index - settled_end} record(s) from position "
+                    f"{settled_end} have no fate yet (first: {shown}); is the mapping drained?"
+                )
+        opened = set(ledger.shard_ids())
         for shard in mapping.stream.shards:
-            if shard.shard_id not in books and shard.end_index > shard.trim_index:
+            if shard.shard_id not in opened and shard.end_index > shard.trim_index:
                 count = shard.end_index - shard.trim_index
-                first = _records(shard, shard.trim_index, shard.trim_index + 1)[0]
+                first_record = _records(shard, shard.trim_index, shard.trim_index + 1)[0]
                 problems.append(
                     f"{shard.shard_id}: {count} record(s) never read: the mapping has no poller "
-                    f"for this shard (first: {first.describe()})"
+                    f"for this shard (first: {first_record.describe()})"
                 )
     if problems:
         raise _fail(f"mapping {mapping.uuid} lost records silently:", problems)

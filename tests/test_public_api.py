@@ -75,6 +75,9 @@ PUBLIC = {
     "ExponentialBackoff",
     "Ledger",
     "NotDrained",
+    "Policy",
+    "Role",
+    "Statement",
 }
 
 

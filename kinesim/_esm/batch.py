@@ -125,10 +125,11 @@ class EventBuilder:
         return record, size
 
     def build(
-        self, shard: _Shard, start: int, count: int, limit_bytes: int
+        self, shard: _Shard, positions: Sequence[int], limit_bytes: int
     ) -> tuple[list[dict[str, Any]], list[int], list[str], list[int], int]:
-        """Records ``[start, start + count)`` of ``shard`` as event records, stopping before
-        the event would pass ``limit_bytes`` (always at least one record).
+        """The records at ``positions`` of ``shard`` (a ``range`` when contiguous; a list of
+        the records that passed the mapping's filters otherwise) as event records, stopping
+        before the event would pass ``limit_bytes`` (always at least one record).
 
         Returns ``(records, sizes, sequence_numbers, arrivals_ms, event_bytes)``.
         """
@@ -144,7 +145,7 @@ class EventBuilder:
         seqs: list[str] = []
         arrivals: list[int] = []
         total = _ENVELOPE_BYTES - _SEPARATOR_BYTES
-        for i in range(start, start + count):
+        for i in positions:
             seq = seq_of(i)
             arrival_ms = arrival_of(i)
             key = key_of(i)

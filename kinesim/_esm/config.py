@@ -19,6 +19,7 @@ from kinesim._errors import (
     KinesimValueError,
     ValidationException,
 )
+from kinesim._esm.filters import MAX_FILTERS, MAX_PATTERN_CHARS, parse_pattern
 
 __all__ = [
     "STARTING_POSITIONS",
@@ -91,30 +92,43 @@ def _bool(name: str, value: object) -> bool:
 
 
 def _filters(value: object) -> tuple[str, ...]:
-    """Filter patterns as JSON strings (dicts are serialised); checked to be JSON objects."""
+    """Filter patterns as JSON strings (dicts are serialised), each compiled once to check it.
+
+    Takes a list of patterns (dicts, JSON strings or ``{"Pattern": ...}`` entries) or AWS's
+    ``FilterCriteria`` shape ``{"Filters": [{"Pattern": "..."}]}``.
+    """
     if value is None:
         return ()
+    if isinstance(value, dict) and set(value) == {"Filters"}:
+        value = value["Filters"]
     if isinstance(value, (str, dict)):
         value = [value]
     if not isinstance(value, (list, tuple)):
         raise KinesimTypeError(
             f"filters takes a list of patterns (dicts or JSON strings), got {value!r}"
         )
+    if len(value) > MAX_FILTERS:
+        # ASSUMED text: AWS documents the quota of five filters, not the message.
+        raise InvalidParameterValueException(
+            f"The number of filters ({len(value)}) exceeds the limit of {MAX_FILTERS} filters "
+            "per event source mapping.",
+            Type="User",
+        )
     patterns: list[str] = []
-    for pattern in value:
+    for n, pattern in enumerate(value, start=1):
         if isinstance(pattern, dict) and set(pattern) == {"Pattern"}:
             pattern = pattern["Pattern"]
         if isinstance(pattern, dict):
-            patterns.append(json.dumps(pattern))
-            continue
+            pattern = json.dumps(pattern)
         if not isinstance(pattern, str):
             raise KinesimTypeError(f"a filter pattern is a dict or a JSON string, got {pattern!r}")
-        try:
-            parsed = json.loads(pattern)
-        except ValueError:
-            parsed = None
-        if not isinstance(parsed, dict):
-            raise InvalidParameterValueException("Invalid filter pattern definition.", Type="User")
+        if len(pattern) > MAX_PATTERN_CHARS:
+            raise validation_error(
+                pattern,
+                f"filterCriteria.filters.{n}.member.pattern",
+                f"Member must have length less than or equal to {MAX_PATTERN_CHARS}",
+            )
+        parse_pattern(pattern)
         patterns.append(pattern)
     return tuple(patterns)
 

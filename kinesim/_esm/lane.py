@@ -1,8 +1,11 @@
 """A lane: one batch at a time, processed strictly in order — invoke, settle, retry, bisect.
 
 A shard's poller (:mod:`kinesim._esm.poller`) reads records and hands each batch to a lane.
-ParallelizationFactor N means N lanes per shard keyed by partition key (part 2); part 1 runs one
-lane per shard, so exactly one batch per shard is in flight and records settle in sequence order.
+ParallelizationFactor N means N lanes per shard, each record assigned to a lane by its partition
+key, so a key's records are processed in order by one lane while other keys run concurrently. With
+N = 1 the one lane's batches start at the checkpoint and settle in sequence order; with N > 1 a
+batch holds the lane's records only and the poller turns out-of-order settlements into a
+checkpoint that never passes an unfinished record (``ShardPoller._settled_at``).
 
 A lane's batch is a *group* of records read together; bisect and partial failures work on
 sub-ranges of the group (index ranges into the group's lists), processed strictly in order:
@@ -19,7 +22,9 @@ sub-ranges of the group (index ranges into the group's lists), processed strictl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections import deque
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
@@ -37,7 +42,25 @@ if TYPE_CHECKING:
     from kinesim._esm.poller import ShardPoller
     from kinesim._lambda.function import Invocation
 
-__all__ = ["Group", "Lane"]
+__all__ = ["Group", "Lane", "runs"]
+
+
+def runs(positions: Sequence[int], lo: int, hi: int) -> Iterator[tuple[int, int]]:
+    """The shard position ranges ``[start, end)`` that indices ``[lo, hi)`` of ``positions``
+    cover: one range when the records are contiguous (always without filters)."""
+    if hi <= lo:
+        return
+    if isinstance(positions, range):
+        yield positions[lo], positions[hi - 1] + 1
+        return
+    start = end = positions[lo]
+    for k in range(lo, hi):
+        p = positions[k]
+        if p != end:
+            yield start, end
+            start = p
+        end = p + 1
+    yield start, end
 
 
 class Group:
@@ -53,6 +76,7 @@ class Group:
         "last_request_id",
         "lo",
         "pending",
+        "positions",
         "reason",
         "records",
         "seqs",
@@ -62,14 +86,16 @@ class Group:
 
     def __init__(
         self,
-        start: int,
+        positions: Sequence[int],
         records: Sequence[dict[str, Any]],
         sizes: list[int],
         seqs: Sequence[str],
         arrivals: Sequence[int],
         columns: Columns | None = None,
     ) -> None:
-        self.start = start  # shard position of index 0
+        # Shard position of each index: a range, or the records that passed the filters.
+        self.positions = positions
+        self.start = positions[0]  # shard position of index 0
         # On the what-if fast path records and seqs are lazy views over ``columns`` (records
         # are built afresh at each access, as AWS hands every invocation a fresh copy).
         self.columns = columns
@@ -99,14 +125,21 @@ class Lane:
         "failure_streak",
         "group",
         "in_flight",
+        "index",
         "poller",
+        "queue",
         "stall_reason",
         "stalled_since_ms",
         "throttle_streak",
+        "window_start_ms",
     )
 
-    def __init__(self, poller: ShardPoller) -> None:
+    def __init__(self, poller: ShardPoller, index: int = 0) -> None:
         self.poller = poller
+        self.index = index
+        # Positions read and assigned to this lane, not yet in a batch (ParallelizationFactor > 1).
+        self.queue: deque[int] = deque()
+        self.window_start_ms = poller.mapping.sim.now_ms  # the lane's batching window
         self.group: Group | None = None
         self.in_flight: Invocation | None = None
         self._outstanding = 0  # invocations started and not completed: at most one
@@ -119,6 +152,11 @@ class Lane:
     @property
     def idle(self) -> bool:
         return self.group is None
+
+    @property
+    def failing(self) -> bool:
+        """Retrying a batch after a function error (what ``parallel_failure_policy`` is about)."""
+        return self.group is not None and self.failure_streak > 0
 
     def begin(self, group: Group) -> None:
         """Process ``group``, whose first record is the poller's checkpoint."""
@@ -149,10 +187,17 @@ class Lane:
         now_ms = sim.now_ms
         # Records trimmed while the batch waited are lost; they are at the front.
         trim = poller.shard.trim_index
-        if trim > group.start + group.lo:
-            lost_hi = min(group.hi, trim - group.start)
-            poller._lost(group.start + group.lo, group.start + lost_hi)
-            group.lo = lost_hi
+        positions = group.positions
+        if group.lo < group.hi and trim > positions[group.lo] and len(poller.lanes) > 1:
+            k = bisect_left(positions, trim, group.lo, group.hi)
+            poller._lost_at(list(positions[group.lo : k]))
+            group.lo = k
+        elif group.lo < group.hi and trim > positions[group.lo]:
+            k = group.lo
+            while k < group.hi and positions[k] < trim:
+                k += 1
+            poller._lost(poller.position, positions[k] if k < group.hi else positions[k - 1] + 1)
+            group.lo = k
         max_age_ms = mapping.settings.max_record_age_ms
         if max_age_ms >= 0 and group.lo < group.hi:
             oldest_allowed = now_ms - max_age_ms
@@ -168,11 +213,13 @@ class Lane:
             return
         lo, hi = group.lo, group.hi
         size = envelope_size(hi - lo, sum(group.sizes[lo:hi]))
-        payload: Any = (
-            {"Records": self._records(lo, hi)}
-            if group.columns is None
-            else BatchView(poller.shard.shard_id, group.columns, lo, hi)
-        )
+        payload: Any
+        if group.columns is None:
+            payload = {"Records": self._records(lo, hi)}
+            if poller.window is not None:
+                size += poller.window.decorate(payload)
+        else:  # the what-if fast path (never with a window: see ShardPoller._build)
+            payload = BatchView(poller.shard.shard_id, group.columns, lo, hi)
         try:
             invocation = mapping.function.start_invocation(
                 payload, self._on_complete, payload_size=size
@@ -198,11 +245,21 @@ class Lane:
         self._outstanding += 1
         group.invocations += 1
         group.last_request_id = invocation.request_id
-        first = group.start + lo
         shard_id = poller.shard.shard_id
-        mapping.ledger.delivered(
-            shard_id, first, first + hi - lo, group.reason, now_ms, invocation.request_id
-        )
+        positions = group.positions
+        if isinstance(positions, range):
+            mapping.ledger.delivered(
+                shard_id,
+                positions[lo],
+                positions[hi - 1] + 1,
+                group.reason,
+                now_ms,
+                invocation.request_id,
+            )
+        else:
+            mapping.ledger.delivered_at(
+                shard_id, tuple(positions[lo:hi]), group.reason, now_ms, invocation.request_id
+            )
         if sim.trace.wants("esm.invoke"):
             sim.trace.emit(
                 "esm.invoke",
@@ -233,6 +290,9 @@ class Lane:
             group.seqs[lo:hi],
             mapping.settings.report_batch_item_failures,
         )
+        if self.poller.window is not None:
+            # A window response must carry the state; the state flows to the next invocation.
+            outcome = self.poller.window.aggregated(invocation, outcome)
         if outcome.kind == "partial" and outcome.retry_from == 0:
             # Nothing before the lowest failure succeeded: a failure of the same range (its
             # count goes on, or the range would never exhaust its attempts).
@@ -351,7 +411,7 @@ class Lane:
         if not group.delivered or group.columns is not None:
             return list(group.records[lo:hi])
         try:
-            return self.poller._rebuild(group.start + lo, hi - lo)
+            return self.poller._rebuild(group.positions[lo:hi])
         except KinesimError:  # trimmed during the last invocation: the copies we hold
             return list(group.records[lo:hi])
 
@@ -361,7 +421,12 @@ class Lane:
         if hi > lo:
             group = self.group
             assert group is not None
-            self.poller._settled(group.start + lo, group.start + hi, kind, group.seqs[hi - 1])
+            if len(self.poller.lanes) > 1:
+                self.poller._settled_at(list(group.positions[lo:hi]), kind)
+            else:
+                self.poller._settle_runs(
+                    list(runs(group.positions, lo, hi)), kind, group.seqs[hi - 1]
+                )
 
     def _discard(self, condition: str, lo: int, hi: int, *, with_response: bool) -> None:
         """Give up records ``[lo, hi)`` of the group: the on-failure record, then move on."""
@@ -388,9 +453,12 @@ class Lane:
     def _check(self) -> None:
         assert self._outstanding == (self.in_flight is not None), "more than one batch in flight"
         group = self.group
-        if group is not None:
-            assert group.start + group.lo == self.poller.position, (
-                "the batch does not start at the checkpoint"
-            )
-        else:
+        if group is None:
             assert self.in_flight is None, "an invocation in flight without a batch"
+        elif group.lo < group.hi:
+            # The checkpoint is the lowest unfinished record of all lanes: never past this
+            # lane's first unsettled record (unless retention trimmed it meanwhile).
+            first = group.positions[group.lo]
+            assert first >= self.poller.position or first < self.poller.shard.trim_index, (
+                "the checkpoint passed a record this lane has not finished"
+            )

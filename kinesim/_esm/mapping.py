@@ -18,8 +18,10 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import AWSError, KinesimError, TooManyRequestsException
-from kinesim._esm import destinations
+from kinesim._esm import destinations, permissions
 from kinesim._esm.config import MappingSettings
+from kinesim._esm.efo_reader import FanoutPoller
+from kinesim._esm.filters import RecordFilter, compile_filters
 from kinesim._esm.poller import ShardPoller
 from kinesim._esm.retry import ExponentialBackoff
 from kinesim._observe.ledger import Ledger
@@ -27,6 +29,7 @@ from kinesim._observe.ledger import Ledger
 if TYPE_CHECKING:
     from kinesim._destinations import Destination
     from kinesim._esm.service import MappingService
+    from kinesim._kinesis.fanout import Consumer
     from kinesim._kinesis.shard import Shard
     from kinesim._kinesis.stream import Stream
     from kinesim._lambda.function import Function
@@ -54,12 +57,14 @@ class EventSourceMapping:
         uuid: str,
         function: Function,
         stream: Stream,
+        consumer: Consumer | None = None,
         starting_position: str,
         starting_position_timestamp: float | None,
         settings: MappingSettings,
         destination: Destination | None,
         enabled: bool,
         backoff: ExponentialBackoff,
+        parallel_failure_policy: str = "shard",
     ) -> None:
         sim = service.sim
         self.sim: Simulator = sim
@@ -68,12 +73,21 @@ class EventSourceMapping:
         self.arn = f"arn:aws:lambda:{sim.region}:{sim.account_id}:event-source-mapping:{uuid}"
         self.function = function
         self.stream = stream
+        #: The enhanced fan-out consumer the mapping reads through, or None (it polls).
+        self.consumer = consumer
+        #: EventSourceArn: the consumer's ARN for a fan-out source, else the stream's.
+        self.source_arn = stream.arn if consumer is None else consumer.arn
         self.starting_position = starting_position
         self.starting_position_timestamp = starting_position_timestamp
-        self.settings = settings
+        self.settings: MappingSettings = settings
+        #: The compiled filter patterns (None without filters): compiled once per settings.
+        self.record_filter: RecordFilter | None = compile_filters(settings.filters)
         self.destination = destination
         self.enabled = enabled
         self.backoff = backoff
+        #: With ParallelizationFactor > 1, what a failing batch blocks: "shard" (every lane of
+        #: its shard waits, the default) or "lane" (only its partition keys wait).
+        self.parallel_failure_policy = parallel_failure_policy
         self.rng = sim.random(f"esm.backoff:{uuid}")
         self._key_rng = sim.random(f"esm.s3-key:{uuid}")
         self._request_rng = sim.random(f"esm.request-id:{uuid}")
@@ -81,8 +95,10 @@ class EventSourceMapping:
         self.state_transition_reason = "User action"
         self.last_processing_result = "No records processed"
         self.last_modified_ms = sim.now_ms
-        self.ledger = Ledger()
+        self.ledger: Ledger = Ledger()
         self.pollers: dict[str, ShardPoller] = {}
+        # Records settled on shards whose pollers were dropped after the shard expired.
+        self._dropped_scope = 0
         self.destination_delivery_failures = 0
         self.records_expired = 0
         self._pending_settings: MappingSettings | None = None
@@ -98,6 +114,11 @@ class EventSourceMapping:
         )
         self._throttles = sim.metrics.handle(
             "kinesim/EventSourceMapping", "InvokeThrottles", {"UUID": uuid}, "Count"
+        )
+        # ASSUMED name: AWS's opt-in EventCount metrics (MetricsConfig) include a count of
+        # filtered-out events; kinesim always records it, per mapping.
+        self._filtered_out = sim.metrics.handle(
+            NS, "FilteredOutEventCount", {"EventSourceMappingUUID": uuid}, "Count"
         )
         self._schedule_transition("Enabled" if enabled else "Disabled")
 
@@ -120,6 +141,10 @@ class EventSourceMapping:
             self._service._forget(self)
             return
         if self._pending_settings is not None:
+            if self._pending_settings.filters != self.settings.filters:
+                self.record_filter = compile_filters(self._pending_settings.filters)
+                for poller in self.pollers.values():
+                    poller._rewind_unbatched()
             self.settings = self._pending_settings
             self.destination = self._pending_destination
             self._pending_settings = None
@@ -161,7 +186,11 @@ class EventSourceMapping:
                 poller.start()
 
     def _add_poller(self, shard: Shard, position: int) -> ShardPoller:
-        poller = ShardPoller(self, shard, position)
+        poller: ShardPoller
+        if self.consumer is None:
+            poller = ShardPoller(self, shard, position)
+        else:
+            poller = FanoutPoller(self, shard, position)
         self.pollers[shard.shard_id] = poller
         return poller
 
@@ -180,6 +209,7 @@ class EventSourceMapping:
     def _shard_finished(self, poller: ShardPoller) -> None:
         """A closed shard was read to its end: start each child whose parents are all done."""
         self.sim.trace.emit("esm.shard_end", uuid=self.uuid, shard=poller.shard.shard_id)
+        self._schedule_drop(poller)
         for child in self.stream.children_of(poller.shard.shard_id):
             if child.shard_id in self.pollers:
                 continue
@@ -188,6 +218,28 @@ class EventSourceMapping:
                 self.pollers[p].finished for p in parents if p is not None and p in self.pollers
             ):
                 self._add_poller(child, self._start_position(child)).start()
+
+    def _schedule_drop(self, poller: ShardPoller) -> None:
+        """Forget a finished shard's poller once the stream has expired the shard."""
+        shard = poller.shard
+        closed_ms = shard.closed_ms if shard.closed_ms is not None else self.sim.now_ms
+        when_ms = max(self.sim.now_ms + 1000, closed_ms + self.stream.retention_ms)
+        self.sim.call_at_ms(when_ms, self._drop_if_expired, poller)
+
+    def _drop_if_expired(self, poller: ShardPoller) -> None:
+        shard_id = poller.shard.shard_id
+        if self.pollers.get(shard_id) is not poller:
+            return
+        if any(s.shard_id == shard_id for s in self.stream.shards):
+            self._schedule_drop(poller)  # retention was raised, or a timer at this instant
+            return
+        del self.pollers[shard_id]
+        book = self.ledger._books[shard_id]
+        self._dropped_scope += poller.position - book.scope_start
+        self._checked_checkpoints = {
+            k: v for k, v in getattr(self, "_checked_checkpoints", {}).items() if k != shard_id
+        }
+        self.sim.trace.emit("esm.shard_dropped", uuid=self.uuid, shard=shard_id)
 
     # -- settling helpers the pollers call ----------------------------------------------------
 
@@ -246,26 +298,34 @@ class EventSourceMapping:
             stream_arn=self.stream.arn,
         )
         delivered: bool | None = None
+        error: str | None = None
         target = self.destination
         if target is not None:
             delivered = True
+            key: str | None = None
+            if target.arn.startswith("arn:aws:s3:::"):
+                key = destinations.s3_key(
+                    self.uuid,
+                    poller.shard.shard_id,
+                    now_ms,
+                    destinations.uuid_from(self._key_rng),
+                )
+            error = permissions.send_denied(sim, self.function, target, key)
             try:
-                if target.arn.startswith("arn:aws:s3:::"):
+                if error is not None:
+                    pass  # the role may not send: nothing reaches the destination
+                elif key is not None:
                     record["payload"] = {"Records": records}
-                    key = destinations.s3_key(
-                        self.uuid,
-                        poller.shard.shard_id,
-                        now_ms,
-                        destinations.uuid_from(self._key_rng),
-                    )
                     target.put_object(key, destinations.dumps(record))  # type: ignore[union-attr]
                 elif target.arn.startswith("arn:aws:sns:"):
                     target.publish(destinations.dumps(record))  # type: ignore[union-attr]
                 else:
                     target.send_message(destinations.dumps(record))  # type: ignore[union-attr]
-            except KinesimError:
+            except KinesimError as exc:
                 # Over-size payloads are dropped by Lambda [B6]; any refusal is a delivery
                 # failure, counted, never raised into the simulation.
+                error = str(getattr(exc, "message", exc))
+            if error is not None:
                 delivered = False
                 self.destination_delivery_failures += 1
                 self._delivery_failures.add(now_ms, 1)
@@ -280,6 +340,7 @@ class EventSourceMapping:
                 approximate_invoke_count=invoke_count,
                 destination=None if target is None else target.arn,
                 delivered=delivered,
+                error=error,
             )
 
     # -- the AWS view -------------------------------------------------------------------------
@@ -294,7 +355,7 @@ class EventSourceMapping:
             "BatchSize": settings.batch_size,
             "BisectBatchOnFunctionError": settings.bisect_on_error,
             "DestinationConfig": {"OnFailure": on_failure},
-            "EventSourceArn": self.stream.arn,
+            "EventSourceArn": self.source_arn,
             "EventSourceMappingArn": self.arn,
         }
         if settings.filters:
@@ -350,8 +411,8 @@ class EventSourceMapping:
         return {shard_id: p.position for shard_id, p in self.pollers.items()}
 
     def _check(self) -> None:
-        """Invariants: checkpoints never move backwards, at most one batch in flight per shard,
-        and the ledger's ranges and counts add up."""
+        """Invariants: checkpoints never move backwards, at most ParallelizationFactor batches
+        in flight per shard, and the ledger's ranges and counts add up."""
         previous = getattr(self, "_checked_checkpoints", {})
         for shard_id, poller in self.pollers.items():
             assert poller.position >= previous.get(shard_id, 0), (
@@ -359,12 +420,13 @@ class EventSourceMapping:
             )
             poller._check()
         self._checked_checkpoints = self.checkpoints()
-        # Never more invocations in flight than shards (one lane per shard in part 1).
-        in_flight = sum(p.in_flight is not None for p in self.pollers.values())
-        assert in_flight <= len(self.pollers), "more batches in flight than shards"
+        # Never more invocations in flight than shards x ParallelizationFactor.
+        in_flight = sum(p.in_flight_count for p in self.pollers.values())
+        lanes = sum(len(p.lanes) for p in self.pollers.values())
+        assert in_flight <= lanes, "more batches in flight than shards x ParallelizationFactor"
         self.ledger._check()
         settled = sum(self.ledger.fates().values())
-        scope = sum(
+        scope = self._dropped_scope + sum(
             p.position - self.ledger._books[sid].scope_start for sid, p in self.pollers.items()
         )
         assert settled == scope, f"ledger settled {settled} records, checkpoints cover {scope}"

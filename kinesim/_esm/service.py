@@ -22,15 +22,20 @@ from kinesim._errors import (
 from kinesim._esm.config import MappingSettings, validate_settings, validate_starting_position
 from kinesim._esm.destinations import uuid_from
 from kinesim._esm.mapping import EventSourceMapping
+from kinesim._esm.permissions import check_execution_role
 from kinesim._esm.retry import ExponentialBackoff
 
 if TYPE_CHECKING:
     from kinesim._destinations import Destination
+    from kinesim._kinesis.fanout import Consumer
     from kinesim._kinesis.stream import Stream
     from kinesim._lambda.function import Function
     from kinesim._simulator import Simulator
 
-__all__ = ["EventSourceMappingMethods", "MappingService"]
+__all__ = ["PARALLEL_FAILURE_POLICIES", "EventSourceMappingMethods", "MappingService"]
+
+#: What a failing batch blocks under ParallelizationFactor > 1 (kinesim's; AWS documents none).
+PARALLEL_FAILURE_POLICIES = ("shard", "lane")
 
 _UNSET: Any = object()
 
@@ -58,27 +63,36 @@ class MappingService:
             raise InvalidParameterValueException("Function does not exist", Type="User") from None
 
     def _stream(self, source: object) -> Stream:
+        return self._source(source)[0]
+
+    def _source(self, source: object) -> tuple[Stream, Consumer | None]:
+        """The stream, and the consumer for a fan-out source (a Consumer or consumer ARN)."""
+        from kinesim._kinesis.fanout import Consumer
         from kinesim._kinesis.stream import Stream
 
         kinesis = self.sim.kinesis
-        if isinstance(source, Stream):
+        if isinstance(source, (Stream, Consumer)):
             arn = source.arn
         elif isinstance(source, str):
             arn = source
         else:
             raise KinesimTypeError(
-                f"source takes a kinesim Stream or a stream ARN, got {source!r}; "
+                f"source takes a kinesim Stream or Consumer, or its ARN, got {source!r}; "
                 "e.g. sim.kinesis.create_stream('orders', shard_count=1)"
             )
         if not arn.startswith("arn:aws:kinesis:"):
             raise InvalidParameterValueException("Unrecognized event source.", Type="User")
         if "/consumer/" in arn:
-            raise KinesimValueError(
-                f"{arn} is an enhanced fan-out consumer: mappings reading through a consumer "
-                "are part 2 of the mapping work (issue 7) and not modelled yet; map the stream"
-            )
+            try:
+                consumer = kinesis.consumer_by_arn(arn)
+            except KinesimError:
+                # ASSUMED text, after the recorded "Stream not found: <arn>".
+                raise InvalidParameterValueException(
+                    f"Stream consumer not found: {arn}", Type="User"
+                ) from None
+            return consumer.stream, consumer
         try:
-            return kinesis.stream_by_arn(arn)
+            return kinesis.stream_by_arn(arn), None
         except KinesimError:
             raise InvalidParameterValueException(f"Stream not found: {arn}", Type="User") from None
 
@@ -110,6 +124,7 @@ class MappingService:
         filters: object = None,
         enabled: bool = True,
         retry_backoff: ExponentialBackoff | None = None,
+        parallel_failure_policy: str = "shard",
     ) -> EventSourceMapping:
         # The order AWS checks in: the model's constraints, then the resources, then conflicts.
         position, timestamp = validate_starting_position(
@@ -134,9 +149,15 @@ class MappingService:
             raise KinesimTypeError(
                 f"retry_backoff takes a kinesim.ExponentialBackoff, got {retry_backoff!r}"
             )
+        if parallel_failure_policy not in PARALLEL_FAILURE_POLICIES:
+            raise KinesimValueError(
+                f"parallel_failure_policy takes 'shard' or 'lane', got {parallel_failure_policy!r}"
+            )
         _refuse_part_two(settings)
-        stream = self._stream(source)
+        stream, consumer = self._source(source)
         fn = self._function(function)
+        check_execution_role(self.sim, fn, stream, consumer)
+        source_arn = stream.arn if consumer is None else consumer.arn
         if timestamp is not None and timestamp * 1000 > self.sim.now_ms:
             # ASSUMED text; AWS documents "cannot be in the future".
             raise InvalidParameterValueException(
@@ -144,9 +165,9 @@ class MappingService:
             )
         destination = self._destination(on_failure)
         for existing in self._mappings.values():
-            if existing.stream is stream and existing.function is fn:
+            if existing.source_arn == source_arn and existing.function is fn:
                 raise ResourceConflictException(
-                    f'The event source arn (" {stream.arn} ") and function (" {fn.name} ") '
+                    f'The event source arn (" {source_arn} ") and function (" {fn.name} ") '
                     "provided mapping already exists. Please update or delete the existing "
                     f"mapping with UUID {existing.uuid}",
                     Type="User",
@@ -158,16 +179,23 @@ class MappingService:
             uuid=uuid_from(self._rng),
             function=fn,
             stream=stream,
+            consumer=consumer,
             starting_position=position,
             starting_position_timestamp=timestamp,
             settings=settings,
             destination=destination,
             enabled=enabled,
             backoff=backoff,
+            parallel_failure_policy=parallel_failure_policy,
         )
         self._mappings[mapping.uuid] = mapping
         self.sim.trace.emit(
-            "esm.create", uuid=mapping.uuid, function=fn.name, stream=stream.arn, state="Creating"
+            "esm.create",
+            uuid=mapping.uuid,
+            function=fn.name,
+            stream=stream.arn,
+            state="Creating",
+            **({} if consumer is None else {"consumer": consumer.arn}),
         )
         return mapping
 
@@ -185,8 +213,9 @@ class MappingService:
             fn = self._function(function)
             out = [m for m in out if m.function is fn]
         if source is not None:
-            stream = self._stream(source)
-            out = [m for m in out if m.stream is stream]
+            stream, consumer = self._source(source)
+            arn = stream.arn if consumer is None else consumer.arn
+            out = [m for m in out if m.source_arn == arn]
         return out
 
     def update(self, uuid: object, **changes: Any) -> EventSourceMapping:
@@ -228,7 +257,9 @@ class MappingService:
                 settings, on_failure=None if destination is None else destination.arn
             )
         if function is not None:
-            mapping.function = self._function(function)
+            new_function = self._function(function)
+            check_execution_role(self.sim, new_function, mapping.stream, mapping.consumer)
+            mapping.function = new_function
         mapping._pending_settings = settings
         mapping._pending_destination = destination
         if enabled is None or enabled == mapping.enabled:
@@ -295,15 +326,11 @@ def _stuck_report(busy: list[EventSourceMapping], timeout: float) -> str:
 
 
 def _refuse_part_two(settings: MappingSettings) -> None:
-    if settings.tumbling_window:
+    if settings.tumbling_window and settings.parallelization_factor > 1:
         raise KinesimValueError(
-            f"tumbling_window={settings.tumbling_window}: tumbling windows are part 2 of the "
-            "mapping work (issue 7) and not modelled yet; use 0"
-        )
-    if settings.filters:
-        raise KinesimValueError(
-            "filters: event filtering is part 2 of the mapping work (issue 7) and not modelled "
-            "yet; the patterns were valid, but a mapping would deliver every record"
+            f"tumbling_window={settings.tumbling_window} with parallelization_factor="
+            f"{settings.parallelization_factor}: kinesim models a tumbling window's state per "
+            "shard with one batch in flight; use parallelization_factor=1 with a tumbling window"
         )
 
 
@@ -332,16 +359,25 @@ class EventSourceMappingMethods:
         filters: object = None,
         enabled: bool = True,
         retry_backoff: ExponentialBackoff | None = None,
+        parallel_failure_policy: str = "shard",
     ) -> EventSourceMapping:
-        """Create a mapping from ``source`` (a Stream or stream ARN) to ``function`` (a Function,
-        name or ARN), as CreateEventSourceMapping does; it starts ``Creating``.
+        """Create a mapping from ``source`` (a Stream or stream ARN; or a registered Consumer or
+        consumer ARN, read through SubscribeToShard) to ``function`` (a Function, name or ARN),
+        as CreateEventSourceMapping does; it starts ``Creating``. The function's execution role
+        must allow the Kinesis calls the mapping makes (``InvalidParameterValueException``
+        naming the first one missing).
 
         ``starting_position`` is required: "LATEST", "TRIM_HORIZON" or "AT_TIMESTAMP" (with
         ``starting_position_timestamp``, epoch seconds). ``batch_size`` 1-10,000;
-        ``batching_window`` 0-300 s; ``parallelization_factor`` 1-10 (part 1 runs one batch per
-        shard); ``max_retry_attempts`` -1 (until the records expire) or 0-10,000;
+        ``batching_window`` 0-300 s; ``parallelization_factor`` 1-10 (batches in flight per
+        shard, records assigned to them by partition key); ``tumbling_window`` 0-900 s;
+        ``max_retry_attempts`` -1 (until the records expire) or 0-10,000;
         ``max_record_age`` -1 or 60-604,800 s; ``on_failure`` an SQS queue, SNS topic or S3
-        bucket, or its ARN; ``retry_backoff`` (kinesim's) the delay between retries.
+        bucket, or its ARN; ``retry_backoff`` (kinesim's) the delay between retries;
+        ``parallel_failure_policy`` (kinesim's, AWS does not document it) what a failing batch
+        blocks under ParallelizationFactor > 1: ``"shard"`` (default) or ``"lane"``;
+        ``filters`` up to 5 event-filtering patterns (dicts, JSON strings or AWS's
+        ``{"Filters": [{"Pattern": ...}]}``), a record matching none is skipped.
         """
         return self._sim._mappings.create(
             function,
@@ -360,6 +396,7 @@ class EventSourceMappingMethods:
             filters=filters,
             enabled=enabled,
             retry_backoff=retry_backoff,
+            parallel_failure_policy=parallel_failure_policy,
         )
 
     def get_event_source_mapping(self, uuid: str | EventSourceMapping) -> EventSourceMapping:

@@ -7,25 +7,29 @@ Per mapping and shard it keeps
   records after the lowest reported failure);
 - every record's final fate, as contiguous position ranges: ``succeeded``,
   ``RetryAttemptsExhausted`` or ``RecordAgeExceeded`` (given up; sent to the on-failure
-  destination if there is one) or ``expired`` (trimmed by retention before it was processed).
+  destination if there is one), ``expired`` (trimmed by retention before it was processed) or
+  ``filtered`` (matched none of the mapping's filter patterns: skipped, never delivered).
 
-A shard's records are settled in position order (one batch in flight per shard), so the fates of
-a shard are an append-only run of ranges, and neighbouring ranges of the same fate merge: a
-healthy shard costs O(1) memory however many records pass. Queries by sequence number bisect.
+A shard's records are settled in position order (with ParallelizationFactor > 1 the poller holds
+back records its lanes finish out of order until the checkpoint reaches them), so the fates of a
+shard are an append-only run of ranges, and neighbouring ranges of the same fate merge: a healthy
+shard costs O(1) memory however many records pass (with filters, one range per run of records
+that share a fate). Queries by sequence number bisect. A delivery whose records are not
+contiguous (a lane's batch, or a filtered one) also keeps its positions.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 __all__ = ["DELIVERY_REASONS", "FATES", "Delivery", "Fate", "Ledger", "Unresolved"]
 
 DELIVERY_REASONS = ("first", "retry", "bisect", "partial-failure")
-FATES = ("succeeded", "RetryAttemptsExhausted", "RecordAgeExceeded", "expired")
+FATES = ("succeeded", "RetryAttemptsExhausted", "RecordAgeExceeded", "expired", "filtered")
 
 
 class _Shard(Protocol):
@@ -65,6 +69,28 @@ class Unresolved(NamedTuple):
         return self.end - self.start
 
 
+class InvokedBatch(NamedTuple):
+    """One invocation of the mapping: the shard, the positions of the records it carried
+    (a ``range``, or ascending positions for a ParallelizationFactor lane's batch), why, when
+    (epoch ms) and its request id."""
+
+    shard: Any  # the kinesim Shard
+    positions: Sequence[int]
+    reason: str
+    time_ms: int
+    request_id: str
+
+
+class FateRun(NamedTuple):
+    """Records ``[start, end)`` of a shard that reached the same final fate at ``time_ms``."""
+
+    shard: Any  # the kinesim Shard
+    start: int
+    end: int
+    kind: str
+    time_ms: int
+
+
 class _Book:
     __slots__ = (
         "deliveries",
@@ -85,7 +111,8 @@ class _Book:
         self.fate_ends: list[int] = []
         self.fate_kinds: list[str] = []
         self.fate_times: list[int] = []
-        self.deliveries: list[tuple[int, int, str, int, str]] = []
+        # (start, end, reason, time_ms, request_id, positions or None when contiguous)
+        self.deliveries: list[tuple[int, int, str, int, str, tuple[int, ...] | None]] = []
 
 
 class Ledger:
@@ -105,7 +132,20 @@ class Ledger:
     def delivered(
         self, shard_id: str, start: int, end: int, reason: str, time_ms: int, request_id: str
     ) -> None:
-        self._books[shard_id].deliveries.append((start, end, reason, time_ms, request_id))
+        self._books[shard_id].deliveries.append((start, end, reason, time_ms, request_id, None))
+
+    def delivered_at(
+        self,
+        shard_id: str,
+        positions: tuple[int, ...],
+        reason: str,
+        time_ms: int,
+        request_id: str,
+    ) -> None:
+        """A delivery of the records at ``positions`` (ascending, not contiguous: one lane's)."""
+        self._books[shard_id].deliveries.append(
+            (positions[0], positions[-1] + 1, reason, time_ms, request_id, positions)
+        )
 
     def settle(self, shard_id: str, start: int, end: int, kind: str, time_ms: int) -> None:
         """Records ``[start, end)`` reached their final fate ``kind``."""
@@ -163,20 +203,45 @@ class Ledger:
         book, position = self._locate(record)
         return [
             Delivery(reason, time_ms, request_id)
-            for start, end, reason, time_ms, request_id in book.deliveries
-            if start <= position < end
+            for start, end, reason, time_ms, request_id, positions in book.deliveries
+            if start <= position < end and (positions is None or _holds(positions, position))
         ]
 
     def delivery_reasons(self) -> dict[str, int]:
         """Record-deliveries per reason (a record in a batch of 10 delivered twice counts 2)."""
         counts: Counter[str] = Counter()
         for book in self._books.values():
-            for start, end, reason, _, _ in book.deliveries:
-                counts[reason] += end - start
+            for start, end, reason, _, _, positions in book.deliveries:
+                counts[reason] += end - start if positions is None else len(positions)
         return {reason: counts[reason] for reason in DELIVERY_REASONS if counts[reason]}
 
     def invocations(self) -> int:
         return sum(len(book.deliveries) for book in self._books.values())
+
+    def batches(self) -> list[InvokedBatch]:
+        """Every invocation, shard by shard (shards in the order the mapping opened them),
+        oldest first within a shard."""
+        return [
+            InvokedBatch(
+                book.shard,
+                range(start, end) if positions is None else positions,
+                reason,
+                time_ms,
+                request_id,
+            )
+            for book in self._books.values()
+            for start, end, reason, time_ms, request_id, positions in book.deliveries
+        ]
+
+    def fate_runs(self) -> list[FateRun]:
+        """The settled records as runs of equal fate, shard by shard, in position order."""
+        return [
+            FateRun(book.shard, start, end, kind, time_ms)
+            for book in self._books.values()
+            for start, end, kind, time_ms in zip(
+                book.fate_starts, book.fate_ends, book.fate_kinds, book.fate_times, strict=True
+            )
+        ]
 
     def unresolved(self) -> list[Unresolved]:
         """Records in the mapping's scope (from its starting position) with no final fate yet."""
@@ -192,6 +257,10 @@ class Ledger:
 
     def shard_ids(self) -> Iterator[str]:
         return iter(self._books)
+
+    def shards(self) -> list[Any]:
+        """The shards the mapping is responsible for, in the order it opened them."""
+        return [book.shard for book in self._books.values()]
 
     def summary(self) -> dict[str, Any]:
         """Fates, delivery reasons, invocations and unresolved records in one dict."""
@@ -210,6 +279,13 @@ class Ledger:
                 assert end > start, f"ledger {shard_id}: empty fate range"
                 cursor = end
             assert cursor == book.settled_end, f"ledger {shard_id}: settled_end out of step"
-            for start, end, reason, _, _ in book.deliveries:
+            for start, end, reason, _, _, positions in book.deliveries:
+                if positions is not None:
+                    assert list(positions) == sorted(set(positions)), "lane positions unordered"
                 assert reason in DELIVERY_REASONS, f"ledger {shard_id}: unknown reason {reason}"
                 assert book.scope_start <= start < end, f"ledger {shard_id}: bad delivery range"
+
+
+def _holds(positions: tuple[int, ...], position: int) -> bool:
+    i = bisect_left(positions, position)
+    return i < len(positions) and positions[i] == position

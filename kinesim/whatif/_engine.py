@@ -369,25 +369,23 @@ class _Throttles:
 
 
 def _first_loss_ms(mapping: EventSourceMapping) -> int | None:
-    # NOTE: reads the ledger's books directly; a public "first fate of kind" query would do.
-    first: int | None = None
-    for book in mapping.ledger._books.values():
-        for kind, time_ms in zip(book.fate_kinds, book.fate_times, strict=True):
-            if kind != "succeeded" and (first is None or time_ms < first):
-                first = time_ms
-    return first
+    lost = [
+        run.time_ms
+        for run in mapping.ledger.fate_runs()
+        if run.kind not in ("succeeded", "filtered")
+    ]
+    return min(lost, default=None)
 
 
 def _retry_deliveries(mapping: EventSourceMapping, edges: list[int]) -> list[float | None]:
     counts = [0.0] * (len(edges) - 1)
     from bisect import bisect_right
 
-    for book in mapping.ledger._books.values():
-        for start, end, reason, time_ms, _ in book.deliveries:
-            if reason != "first":
-                k = bisect_right(edges, time_ms) - 1
-                if 0 <= k < len(counts):
-                    counts[k] += end - start
+    for batch in mapping.ledger.batches():
+        if batch.reason != "first":
+            k = bisect_right(edges, batch.time_ms) - 1
+            if 0 <= k < len(counts):
+                counts[k] += len(batch.positions)
     return list(counts)
 
 

@@ -224,13 +224,13 @@ def test_update_settings_and_destination() -> None:
 
 def test_part_two_features_are_refused_clearly() -> None:
     sim, stream, fn = setup()
-    with pytest.raises(kinesim.KinesimValueError, match="issue 7"):
+    with pytest.raises(kinesim.KinesimValueError, match="use parallelization_factor=1"):
         sim.lambda_.create_event_source_mapping(
-            fn, stream, starting_position="LATEST", tumbling_window=60
+            fn, stream, starting_position="LATEST", tumbling_window=60, parallelization_factor=2
         )
-    with pytest.raises(kinesim.KinesimValueError, match="issue 7"):
+    with pytest.raises(kinesim.KinesimValueError, match="'shard' or 'lane'"):
         sim.lambda_.create_event_source_mapping(
-            fn, stream, starting_position="LATEST", filters=[{"data": {"a": [1]}}]
+            fn, stream, starting_position="LATEST", parallel_failure_policy="key"
         )
 
 

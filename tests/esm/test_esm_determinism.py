@@ -53,3 +53,56 @@ def test_trace_digest_is_the_same_across_processes_and_hash_seeds() -> None:
     digest, objects = first.split()
     assert len(digest) == 64
     assert int(objects) > 0
+
+
+PART_TWO = """
+import kinesim
+
+sim = kinesim.Simulator(seed=5)
+stream = sim.kinesis.create_stream("s", shard_count=2)
+calls = {"n": 0}
+
+
+def lanes(event, context):
+    calls["n"] += 1
+    if calls["n"] % 6 == 0:
+        raise ValueError("every sixth call fails")
+
+
+def window(event, context):
+    state = event["state"]
+    state["n"] = state.get("n", 0) + len(event["Records"])
+    return {"state": state}
+
+
+fast = sim.lambda_.create_function("lanes", lanes, duration=kinesim.LogNormal(median=0.05, p99=0.5))
+agg = sim.lambda_.create_function("window", window, duration=0.02)
+sim.advance(0)
+sim.lambda_.create_event_source_mapping(
+    fast, stream, starting_position="TRIM_HORIZON", batch_size=4, parallelization_factor=5,
+    parallel_failure_policy="lane", max_retry_attempts=2,
+    retry_backoff=kinesim.ExponentialBackoff(jitter=0.5),
+)
+sim.lambda_.create_event_source_mapping(
+    agg, stream, starting_position="TRIM_HORIZON", batch_size=10, tumbling_window=20
+)
+for i in range(300):
+    stream.put_record(f"r{i}".encode(), f"key-{i % 17}")
+    if i == 150:
+        stream.split_shard("shardId-000000000000", str(2**126))
+    sim.advance(0.05)
+sim.drain()
+print(sim.trace.digest(), calls["n"])
+"""
+
+
+def test_lanes_windows_and_a_reshard_give_the_same_trace_across_hash_seeds() -> None:
+    def run(hash_seed: str) -> str:
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        return subprocess.run(
+            [sys.executable, "-c", PART_TWO], env=env, capture_output=True, text=True, check=True
+        ).stdout
+
+    first = run("1")
+    assert first == run("4242")
+    assert int(first.split()[1]) > 0

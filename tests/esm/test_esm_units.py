@@ -368,7 +368,7 @@ class _RowsShard:
 def test_build_matches_record_and_cuts_at_the_limit(
     rows: list[tuple[str, bytes, int, str]], limit: int
 ) -> None:
-    records, sizes, seqs, arrivals, total = BUILDER.build(_RowsShard(rows), 0, len(rows), limit)
+    records, sizes, seqs, arrivals, total = BUILDER.build(_RowsShard(rows), range(len(rows)), limit)
     assert len(records) >= 1
     assert total == len(json.dumps({"Records": records}))
     assert total <= limit or len(records) == 1
