@@ -54,9 +54,7 @@ __all__ = ["FAULTS", "KinesimMachine"]
 
 #: The faults the machine can inject; a subclass picks some with ``faults = (...)``.
 FAULTS = ("poison", "failure", "timeout", "throttle", "concurrency", "disable", "reshard")
-# Reshards are opt-in for now: the mapping can start a grandchild shard before an ancestor is
-# done (reported to the mapping's owners), which the order check would blame on the handler.
-_DEFAULT_FAULTS = tuple(fault for fault in FAULTS if fault != "reshard")
+_DEFAULT_FAULTS = FAULTS
 
 _MAPPING_DEFAULTS: dict[str, Any] = {
     "starting_position": "TRIM_HORIZON",
@@ -95,7 +93,7 @@ class KinesimMachine(RuleBasedStateMachine):
       bisect_on_error=True``).
     - ``function_config``: for ``create_function`` (defaults ``timeout=3, duration=0.05``).
     - ``shards`` (1), ``keys`` (``("a", "b", "c")``: the partition keys puts draw from),
-      ``faults`` (which of :data:`FAULTS` to inject; all but ``reshard`` by default),
+      ``faults`` (which of :data:`FAULTS` to inject; all of them by default),
       ``max_shards`` (4, for reshards), ``on_failure`` (True: an SQS on-failure destination),
       ``seed`` (0) and ``drain_timeout_s`` (virtual seconds a drain may take, 86,400).
 

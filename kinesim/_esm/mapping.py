@@ -214,10 +214,18 @@ class EventSourceMapping:
             if child.shard_id in self.pollers:
                 continue
             parents = (child.parent_shard_id, child.adjacent_parent_shard_id)
-            if all(
-                self.pollers[p].finished for p in parents if p is not None and p in self.pollers
-            ):
+            if all(self._parent_done(p) for p in parents if p is not None):
                 self._add_poller(child, self._start_position(child)).start()
+
+    def _parent_done(self, shard_id: str) -> bool:
+        """Whether a parent no longer holds a child back: its poller read it to the end, or it
+        has expired. A parent still in the stream without a poller yet is not done: its own
+        parents are unfinished, and it starts this child itself when it finishes (else a
+        grandchild could overtake an ancestor, breaking per-key order across reshards)."""
+        poller = self.pollers.get(shard_id)
+        if poller is not None:
+            return poller.finished
+        return all(shard.shard_id != shard_id for shard in self.stream.shards)
 
     def _schedule_drop(self, poller: ShardPoller) -> None:
         """Forget a finished shard's poller once the stream has expired the shard."""
