@@ -288,24 +288,11 @@ class ShardPoller:
         buffered = self.read_end - self.position if record_filter is None else len(self._matches)
         at_shard_end = False
         if buffered < batch_size:
-            self.last_poll_ms = now_ms
             # A filtered mapping reads ahead (GetRecords' largest Limit): its batches are built
             # from the records that match, which may be few of those read.
             limit = batch_size - buffered if record_filter is None else _FILTERED_READ_LIMIT
-            result = self._read(self.read_end, limit)
-            if sim.trace.wants("esm.poll"):
-                sim.trace.emit(
-                    "esm.poll",
-                    uuid=mapping.uuid,
-                    shard=self.shard.shard_id,
-                    start=result.start,
-                    count=result.count,
-                    throttled=result.throttled,
-                    millis_behind=result.millis_behind_latest,
-                )
-            if result.throttled:
-                self._stall("read throttled by the shard's shared read limits")
-                self._schedule_poll(now_ms + _SLOT_MS)
+            result = self._poll_read(now_ms, limit)
+            if result is None:
                 return
             if result.start > self.read_end:
                 self.read_end = result.start
@@ -389,22 +376,9 @@ class ShardPoller:
             # Records may have arrived since the last read: read as soon as there is room.
             self.last_read_full = True
         elif read and not (self.shard.closed and self.read_end >= self.shard.end_index):
-            self.last_poll_ms = now_ms
-            result = self._read(self.read_end, room)
-            if sim.trace.wants("esm.poll"):
-                sim.trace.emit(
-                    "esm.poll",
-                    uuid=mapping.uuid,
-                    shard=self.shard.shard_id,
-                    start=result.start,
-                    count=result.count,
-                    throttled=result.throttled,
-                    millis_behind=result.millis_behind_latest,
-                )
-            if result.throttled:
+            result = self._poll_read(now_ms, room)
+            if result is None:
                 throttled = True
-                self._stall("read throttled by the shard's shared read limits")
-                self._schedule_poll(now_ms + _SLOT_MS)
             else:
                 if result.start > self.read_end:
                     self.read_end = result.start
@@ -544,6 +518,29 @@ class ShardPoller:
                 lane=lane.index,
             )
         return Group(positions, records, sizes, seqs, arrivals)
+
+    def _poll_read(self, now_ms: int, limit: int) -> Any | None:
+        """One traced read of up to ``limit`` records at ``read_end``; None when the shard's
+        read limits throttled it (the poller then stalls and polls again at the next slot)."""
+        self.last_poll_ms = now_ms
+        result = self._read(self.read_end, limit)
+        mapping = self.mapping
+        sim = mapping.sim
+        if sim.trace.wants("esm.poll"):
+            sim.trace.emit(
+                "esm.poll",
+                uuid=mapping.uuid,
+                shard=self.shard.shard_id,
+                start=result.start,
+                count=result.count,
+                throttled=result.throttled,
+                millis_behind=result.millis_behind_latest,
+            )
+        if result.throttled:
+            self._stall("read throttled by the shard's shared read limits")
+            self._schedule_poll(now_ms + _SLOT_MS)
+            return None
+        return result
 
     def _read(self, start: int, limit: int) -> Any:
         """One GetRecords-equivalent through the shard's shared read limits (a fan-out source
