@@ -27,7 +27,11 @@ from kinesim._errors import AWSError, KinesimTypeError, KinesimValueError, Param
 if TYPE_CHECKING:
     from kinesim._simulator import Simulator
 
-__all__ = ["Client", "ParamValidationError", "StreamingBody", "operation"]
+__all__ = ["STATUS", "Client", "ParamValidationError", "StreamingBody", "operation"]
+
+#: A translation method returns this key to answer with another HTTP status than the
+#: operation's usual one (Invoke: 202 for an Event invocation).
+STATUS = "__kinesim_http_status__"
 
 F = TypeVar("F", bound=Callable[..., dict[str, Any]])
 
@@ -182,7 +186,7 @@ def _public_method(
         response = method(self, **kwargs)
         response["ResponseMetadata"] = {
             "RequestId": self._request_id(),
-            "HTTPStatusCode": op.status,
+            "HTTPStatusCode": response.pop(STATUS, op.status),
             "HTTPHeaders": {},
             "RetryAttempts": 0,
         }

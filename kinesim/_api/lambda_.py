@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from kinesim._api._base import Client, StreamingBody, epoch_seconds, operation, read_blob
+from kinesim._api._base import STATUS, Client, StreamingBody, epoch_seconds, operation, read_blob
 from kinesim._errors import KinesimValueError
 from kinesim._esm.mapping import EventSourceMapping
 from kinesim._lambda.function import Function
@@ -145,7 +145,7 @@ class LambdaClient(Client):
             out["Concurrency"] = {"ReservedConcurrentExecutions": fn.reserved_concurrency}
         return out
 
-    @operation("DeleteFunction", status=204)
+    @operation("DeleteFunction")
     def _delete_function(self, *, FunctionName: str) -> dict[str, Any]:
         self._sim.lambda_.delete_function(FunctionName)
         return {}
@@ -171,10 +171,10 @@ class LambdaClient(Client):
         raw = read_blob(Payload)
         event = json.loads(raw) if raw else {}
         if InvocationType == "DryRun":
-            return {"StatusCode": 204, "Payload": StreamingBody(b"")}
+            return {"StatusCode": 204, "Payload": StreamingBody(b""), STATUS: 204}
         invocation = fn.invoke(event, payload_size=len(raw))
         if InvocationType == "Event":
-            return {"StatusCode": 202, "Payload": StreamingBody(b"")}
+            return {"StatusCode": 202, "Payload": StreamingBody(b""), STATUS: 202}
         wait_ms = invocation.end_ms - self._sim.now_ms
         if wait_ms > 0:
             self._sim.advance_ms(wait_ms)

@@ -157,3 +157,32 @@ def test_import_kinesim_does_not_import_botocore_or_the_api_layer():
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_success_statuses_are_botocores(sim):
+    pytest.importorskip("botocore")
+    from api_helpers import service_model
+
+    from kinesim._api._base import _Operation
+
+    for service in SERVICES:
+        client = sim.client(service)
+        model = service_model(service)
+        for public, aws in client._operations.items():
+            op: _Operation = getattr(type(client), public).__wrapped__._kinesim_operation
+            expected = model.operation_model(aws).http.get("responseCode", 200)
+            assert op.status == expected, aws
+
+
+def test_only_the_simulator_reaches_up_to_the_api_layer():
+    """The API layer sits above the domain: no domain module imports it (Simulator.client
+    does, inside the method), and it imports no integration."""
+    package = ROOT / "kinesim"
+    for path in package.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        relative = path.relative_to(package).as_posix()
+        if relative.startswith("_api/"):
+            for upward in ("_pytest_plugin", "_cli", "stateful", "strategies", "whatif"):
+                assert f"kinesim.{upward}" not in text, (relative, upward)
+        elif relative != "_simulator.py":
+            assert "kinesim._api" not in text, relative

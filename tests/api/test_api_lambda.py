@@ -90,10 +90,10 @@ def test_invoke_function_error(lambda_):
 def test_invoke_event_and_dry_run(sim, lambda_):
     lambda_.create_function(FunctionName="echo", handler=echo, duration=1)
     event = lambda_.invoke(FunctionName="echo", InvocationType="Event", Payload=b"{}")
-    assert event["StatusCode"] == 202
+    assert event["StatusCode"] == event["ResponseMetadata"]["HTTPStatusCode"] == 202
     assert sim.now_ms == sim.start_ms
     dry = lambda_.invoke(FunctionName="echo", InvocationType="DryRun")
-    assert dry["StatusCode"] == 204
+    assert dry["StatusCode"] == dry["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert len(sim.lambda_.function("echo").invocations) == 1
 
 
