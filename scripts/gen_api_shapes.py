@@ -75,7 +75,7 @@ OPERATIONS = {
 def compact(shape: Shape, depth: int = 0) -> Any:
     """A shape as kinesim's validator reads it: a type name, or a tuple for containers."""
     if depth > 8:
-        return "any"
+        raise RecursionError(f"{shape.name} nests too deep: a recursive shape needs new handling")
     if shape.type_name == "structure":
         members = {name: compact(s, depth + 1) for name, s in shape.members.items()}
         return ("structure", tuple(shape.required_members), members)

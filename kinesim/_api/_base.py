@@ -127,9 +127,9 @@ class Client:
             if op is None:
                 continue
             public = snake_case(op.name)
+            assert attr != public, f"name the translation of {op.name} _{public}"
             cls._operations[public] = op.name
             setattr(cls, public, _public_method(public, op, method, shapes[op.name]))
-            assert attr != public, f"name the translation of {op.name} _{public}"
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: an operation kinesim does not cover.
@@ -223,8 +223,6 @@ _TYPES: dict[str, tuple[tuple[type, ...], str]] = {
 def _validate(shape: Any, value: Any, path: str, *, top: bool = False) -> list[str]:
     """botocore's ParamValidationError lines for ``value`` against ``shape`` (empty if fine)."""
     kind = shape if isinstance(shape, str) else shape[0]
-    if kind == "any":
-        return []
     types, names = _TYPES[kind]
     readable = kind == "blob" and callable(getattr(value, "read", None))
     if not readable and (

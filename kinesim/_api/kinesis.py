@@ -226,6 +226,9 @@ class KinesisClient(Client):
     def _get_records(
         self, *, ShardIterator: str, Limit: int | None = None, StreamARN: str | None = None
     ) -> dict[str, Any]:
+        """The iterator names the shard; a ``StreamARN`` given too must name a live stream."""
+        if StreamARN is not None:
+            self._sim.kinesis.stream_by_arn(StreamARN)
         result = self._sim.kinesis.get_records(ShardIterator, limit=Limit)
         out: dict[str, Any] = {
             "Records": [_record(r) for r in result.records],
