@@ -225,11 +225,10 @@ def _validate(shape: Any, value: Any, path: str, *, top: bool = False) -> list[s
     kind = shape if isinstance(shape, str) else shape[0]
     types, names = _TYPES[kind]
     readable = kind == "blob" and callable(getattr(value, "read", None))
-    if not readable and (
-        not isinstance(value, types) or (kind in ("integer", "long") and isinstance(value, bool))
-    ):
+    # As botocore: a bool passes as an integer (the domain then refuses it).
+    if not readable and not isinstance(value, types):
         return [
-            f"Invalid type for parameter {path}, value: {value!r}, type: {type(value)}, "
+            f"Invalid type for parameter {path}, value: {value}, type: {type(value)}, "
             f"valid types: {names}"
         ]
     if kind == "structure":

@@ -54,22 +54,43 @@ def test_missing_unknown_and_mistyped_parameters(sim):
         kinesis.put_records(
             StreamName="s", Records=[{"Data": b"a", "PartitionKey": "k"}, {"PartitionKey": "k"}]
         )
-    with pytest.raises(kinesim.ParamValidationError, match=r"parameter Limit, value: True"):
-        kinesis.get_records(ShardIterator="x", Limit=True)
+    with pytest.raises(
+        kinesim.ParamValidationError, match=r"parameter Limit, value: 5, type: <class 'str'>"
+    ):
+        kinesis.get_records(ShardIterator="x", Limit="5")
 
 
-def test_botocore_messages_match(sim):
-    """Where botocore is installed, its own validator gives the same text."""
+BAD_REQUESTS = [
+    ("kinesis", "GetShardIterator", {"StreamName": 5, "ShardIteratorType": "LATEST", "Bogus": 1}),
+    ("kinesis", "PutRecords", {"Records": [{"Data": 5}, {"Data": b"x", "Foo": 1}]}),
+    ("kinesis", "AddTagsToStream", {"StreamName": "s", "Tags": {"a": 1}}),
+    ("kinesis", "GetRecords", {"ShardIterator": "x", "Limit": "5"}),
+    ("kinesis", "ListShards", {"ShardFilter": {"Type": "AT_TIMESTAMP", "Timestamp": []}}),
+    ("lambda", "CreateEventSourceMapping", {"FunctionName": "f", "BatchSize": 1.5}),
+    # (a real-length UUID: botocore's minimum-length checks are left to the domain)
+    (
+        "lambda",
+        "UpdateEventSourceMapping",
+        {"UUID": "u" * 36, "DestinationConfig": {"OnFailure": 1}},
+    ),
+    ("sqs", "ReceiveMessage", {"QueueUrl": None}),
+    ("s3", "PutObject", {"Bucket": "b"}),
+]
+
+
+@pytest.mark.parametrize(("service", "operation", "request_"), BAD_REQUESTS)
+def test_botocore_messages_match(sim, service, operation, request_):
+    """botocore's own validator reports the same problems, in the same words."""
     validate = pytest.importorskip("botocore.validate")
     from api_helpers import service_model
+    from botocore import xform_name
 
-    request = {"StreamName": 5, "ShardIteratorType": "LATEST", "Bogus": 1}
-    shape = service_model("kinesis").operation_model("GetShardIterator").input_shape
-    report = validate.ParamValidator().validate(request, shape)
+    shape = service_model(service).operation_model(operation).input_shape
+    report = validate.ParamValidator().validate(request_, shape)
     with pytest.raises(kinesim.ParamValidationError) as caught:
-        sim.client("kinesis").get_shard_iterator(**request)
-    ours = set(str(caught.value).splitlines()[1:])
-    theirs = {line.strip() for line in report.generate_report().splitlines()}
+        getattr(sim.client(service), xform_name(operation))(**request_)
+    ours = sorted(str(caught.value).splitlines()[1:])
+    theirs = sorted(line.strip() for line in report.generate_report().splitlines())
     assert ours == theirs
 
 
