@@ -35,6 +35,7 @@ __all__ = [
     "NoSuchKey",
     "NotDrained",
     "NotFoundException",
+    "ParamValidationError",
     "ProvisionedThroughputExceededException",
     "QueueDoesNotExist",
     "ReceiptHandleIsInvalid",
@@ -68,6 +69,12 @@ class NotDrained(KinesimError):
     def __init__(self, message: str, *, stuck: Sequence[object] = ()) -> None:
         super().__init__(message)
         self.stuck = list(stuck)
+
+
+class ParamValidationError(KinesimValueError):
+    """A ``sim.client(...)`` request botocore would refuse before sending it: a required member
+    missing, an unknown member, or a value of the wrong type. The message is botocore's
+    ``ParamValidationError`` text (``Parameter validation failed:`` then one line per problem)."""
 
 
 class TraceFormatError(KinesimError, ValueError):

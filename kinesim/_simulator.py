@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from kinesim._config import Limits, Timings
 from kinesim._core.scheduler import DEFAULT_START, Scheduler
@@ -20,6 +21,9 @@ from kinesim._kinesis.service import KinesisService
 from kinesim._lambda.service import LambdaService
 from kinesim._observe.metrics import Metrics
 from kinesim._observe.trace import Trace
+
+if TYPE_CHECKING:
+    from kinesim._api import Client
 
 __all__ = ["Simulator"]
 
@@ -77,6 +81,17 @@ class Simulator(Scheduler):
         flight; returns the virtual seconds that took. Raises :class:`kinesim.NotDrained`, naming
         the stuck shards, their records, since when and why, if ``timeout`` seconds pass first."""
         return self._mappings.drain(timeout)
+
+    def client(self, service_name: str) -> Client:
+        """A boto3-shaped client of this simulator's ``"kinesis"``, ``"lambda"``, ``"sqs"``,
+        ``"sns"`` or ``"s3"``: boto3's snake_case operation names, PascalCase request members,
+        boto3-shaped responses and kinesim's AWS errors (also as ``client.exceptions.<Code>``).
+        A new client each call; clients hold no state of their own."""
+        # The API layer sits above the domain; importing it here, when a client is asked for,
+        # keeps the dependency pointing down and `import kinesim` free of it.
+        from kinesim._api import make_client
+
+        return make_client(self, service_name)
 
     def __repr__(self) -> str:
         return f"<kinesim.Simulator seed={self.seed} now={self.datetime.isoformat()}>"

@@ -75,6 +75,7 @@ PUBLIC = {
     "ExponentialBackoff",
     "Ledger",
     "NotDrained",
+    "ParamValidationError",
     "Policy",
     "Role",
     "Statement",
