@@ -171,7 +171,11 @@ class EventSourceMapping:
             shards = self.stream.shards
             if self.starting_position == "LATEST":
                 for shard in shards:
-                    if not shard.closed:
+                    if shard.closed:
+                        # Nothing of a shard closed before LATEST is this mapping's to read:
+                        # its ledger scope is empty (so no record of it counts as unread).
+                        self.ledger.open(shard, shard.end_index)
+                    else:
                         self._add_poller(shard, shard.end_index)
             else:
                 present = {shard.shard_id for shard in shards}
