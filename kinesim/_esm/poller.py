@@ -204,6 +204,10 @@ class ShardPoller:
         self._matches.clear()
         for lane in self.lanes:
             lane.queue.clear()
+        if self.read_end < self.shard.end_index:
+            # Records are waiting to be read again: when the lanes are next done, read rather
+            # than wait for an arrival that may never come.
+            self.last_read_full = True
 
     def _next_slot_ms(self, now_ms: int) -> int:
         """The first once-per-second slot at or after now that a ticking poller would use."""
