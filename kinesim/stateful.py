@@ -69,11 +69,14 @@ _MAPPING_KEYS = frozenset(
         "batch_size",
         "batching_window",
         "parallelization_factor",
+        "parallel_failure_policy",
         "bisect_on_error",
         "max_retry_attempts",
         "max_record_age",
         "report_batch_item_failures",
         "retry_backoff",
+        "tumbling_window",
+        "filters",
     }
 )
 _FUNCTION_DEFAULTS: dict[str, Any] = {"timeout": 3, "duration": 0.05}

@@ -248,6 +248,24 @@ def test_no_silent_loss_reads_sns_and_s3_destinations(kind):
     invariants.check_no_silent_loss(esm)
 
 
+def test_no_silent_loss_ignores_shards_closed_before_a_latest_mapping_started():
+    """Records in a shard closed before a LATEST mapping started are not the mapping's: they
+    are not reported as never read."""
+    sim = kinesim.Simulator()
+    stream = sim.kinesis.create_stream("s", shard_count=2)
+    stream.put_record(b"old", "k")
+    stream.update_shard_count(1)
+    sim.advance(1)
+    fn = sim.lambda_.create_function("f", lambda event, context: None)
+    esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="LATEST")
+    sim.advance(1)
+    stream.put_record(b"new", "k")
+    sim.drain()
+    assert esm.ledger.fates() == {"succeeded": 1}
+    invariants.check_no_silent_loss(esm)
+    esm._check()
+
+
 def test_no_silent_loss_sees_shards_the_mapping_never_read():
     sim, stream, esm = pipeline(lambda event, context: None, enabled=False)
     stream.put_record(b"unread", "k")

@@ -18,7 +18,9 @@ lanes' own, so one batch per shard is in flight exactly as with polling.
   enable, deregistered consumer) is retried every :data:`RESUBSCRIBE_RETRY_MS`; the shard shows
   as stalled with the reason meanwhile.
 - **Shard end**: the last event of a closed shard carries ``ChildShards``; once read to there
-  the shard is finished and its children start as with polling (parents first).
+  the shard is finished and its children start as with polling (parents first). A closed shard
+  that expired from the stream before it was read to its end (SubscribeToShard: not found) is
+  ended by the reader itself: its trimmed records settle as ``expired``.
 
 The event's ``eventSourceARN`` is the stream's ARN, also through a consumer [B10].
 """
@@ -104,6 +106,19 @@ class FanoutPoller(ShardPoller):
                 keep_events=False,
             )
         except AWSError as exc:
+            shard = self.shard
+            if shard.closed and all(s is not shard for s in mapping.stream.shards):
+                # The closed shard expired from the stream before it was read to its end (e.g.
+                # while the mapping was disabled): no subscription will ever push its end, so
+                # end it here; the poller settles what retention trimmed as expired, finishes
+                # the shard and starts its children.
+                self.pushed_end = shard.end_index
+                self._shard_ended = True
+                self.stalled_since_ms = None
+                self.stall_reason = ""
+                if mapping.polling and not self.finished:
+                    self._schedule_poll(mapping.sim.now_ms)
+                return
             self._stall(f"SubscribeToShard refused ({exc.code}: {exc.message})")
             self._resubscribe = mapping.sim.call_later_ms(
                 RESUBSCRIBE_RETRY_MS, self._subscribe, self.pushed_end, continuation

@@ -171,7 +171,11 @@ class EventSourceMapping:
             shards = self.stream.shards
             if self.starting_position == "LATEST":
                 for shard in shards:
-                    if not shard.closed:
+                    if shard.closed:
+                        # Nothing of a shard closed before LATEST is this mapping's to read:
+                        # its ledger scope is empty (so no record of it counts as unread).
+                        self.ledger.open(shard, shard.end_index)
+                    else:
                         self._add_poller(shard, shard.end_index)
             else:
                 present = {shard.shard_id for shard in shards}
@@ -202,6 +206,18 @@ class EventSourceMapping:
             return shard.position_at_timestamp(round(self.starting_position_timestamp * 1000))
         return shard.trim_index
 
+    def _child_start_position(self, child: Shard) -> int:
+        """Where a child starts once this mapping has read its parents to their end: its first
+        record, even if retention trimmed it meanwhile (the mapping owned those records, so the
+        poller settles them as ``expired`` rather than skipping them unseen); with AT_TIMESTAMP,
+        its first record at or after the timestamp."""
+        if self.starting_position == "AT_TIMESTAMP":
+            assert self.starting_position_timestamp is not None
+            timestamp_ms = round(self.starting_position_timestamp * 1000)
+            if child.created_ms < timestamp_ms:
+                return child.position_at_timestamp(timestamp_ms)
+        return 0
+
     def _stop_pollers(self) -> None:
         for poller in self.pollers.values():
             poller.stop()
@@ -215,7 +231,7 @@ class EventSourceMapping:
                 continue
             parents = (child.parent_shard_id, child.adjacent_parent_shard_id)
             if all(self._parent_done(p) for p in parents if p is not None):
-                self._add_poller(child, self._start_position(child)).start()
+                self._add_poller(child, self._child_start_position(child)).start()
 
     def _parent_done(self, shard_id: str) -> bool:
         """Whether a parent no longer holds a child back: its poller read it to the end, or it

@@ -204,6 +204,10 @@ class ShardPoller:
         self._matches.clear()
         for lane in self.lanes:
             lane.queue.clear()
+        if self.read_end < self.shard.end_index:
+            # Records are waiting to be read again: when the lanes are next done, read rather
+            # than wait for an arrival that may never come.
+            self.last_read_full = True
 
     def _next_slot_ms(self, now_ms: int) -> int:
         """The first once-per-second slot at or after now that a ticking poller would use."""
@@ -423,12 +427,22 @@ class ShardPoller:
             matches.clear()
             self._classify(start, end)
             now_ms = self.mapping.sim.now_ms
+            # Read again after the filters changed, records may already be finished or in a
+            # lane's batch: the new filters do not settle those (a record queued again waits
+            # behind its own lane's batch, and is dropped once that batch finishes it).
+            held_end = max(
+                (lane.group.positions[-1] + 1 for lane in lanes if lane.group is not None),
+                default=start,
+            )
+            held: set[int] = set()
+            if start < held_end:
+                held = {p for lane in lanes if lane.group is not None for p in lane.group.positions}
             for i in range(start, end):
                 if matches and matches[0] == i:
                     matches.popleft()
                     if not (done and i in done):
                         queues[lane_of(key_of(i), n)].append(i)
-                else:
+                elif i not in done and i not in held:
                     done[i] = ("filtered", now_ms)
             self._advance()
         if end > self.read_end:

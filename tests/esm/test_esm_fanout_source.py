@@ -378,3 +378,31 @@ def test_split_and_merge_under_load_through_a_consumer_keep_per_key_order(pf: in
                 assert last_at[parent] < first_at[shard.shard_id]
     assert esm.ledger.fates() == {"succeeded": n}
     assert all(isinstance(p, FanoutPoller) for p in esm.pollers.values())
+
+
+def test_a_parent_that_expired_while_disabled_does_not_block_its_child() -> None:
+    """Merged while the mapping is disabled; the closed parents expire from the stream before
+    it is enabled again. SubscribeToShard on them is refused (not found) for ever, so the
+    reader ends them itself and the child is read."""
+    sim = kinesim.Simulator(timings=kinesim.Timings(mapping_transition_s=1))
+    stream = sim.kinesis.create_stream("s", shard_count=2)
+    consumer = stream.register_consumer("efo")
+    sim.advance(10)
+    seen: list[bytes] = []
+    fn = sim.lambda_.create_function(
+        "f",
+        lambda event, context: seen.extend(
+            base64.b64decode(r["kinesis"]["data"]) for r in event["Records"]
+        ),
+    )
+    esm = sim.lambda_.create_event_source_mapping(fn, consumer, starting_position="TRIM_HORIZON")
+    sim.advance(1)
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    stream.update_shard_count(1)
+    sim.advance(25 * 3600)
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.advance(2)
+    stream.put_record(b"after", "a")
+    sim.drain(timeout=600)
+    assert seen == [b"after"]
+    assert esm.ledger.fates() == {"succeeded": 1}

@@ -348,6 +348,64 @@ def test_update_changes_the_filters_for_records_not_yet_read() -> None:
     assert esm.ledger.fates() == {"succeeded": 3, "filtered": 2}
 
 
+def test_a_filter_update_with_lanes_does_not_settle_records_a_lane_holds_or_finished() -> None:
+    """ParallelizationFactor 2: record "p" (lane 0) keeps failing while "ok" (lane 1) has
+    succeeded; the filters then change to match neither. Reading again from the checkpoint
+    under the new filters must not settle "p" (still in its lane's batch) nor "ok" (already
+    succeeded) as filtered: "p" succeeds once it heals, and the checkpoint never passes it."""
+    failing = {b"p"}
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        if failing & {base64.b64decode(r["kinesis"]["data"]) for r in event["Records"]}:
+            raise RuntimeError("failing")
+
+    sim = kinesim.Simulator(timings=kinesim.Timings(mapping_transition_s=1))
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler, duration=1.0)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", parallelization_factor=2
+    )
+    sim.advance(2)
+    stream.put_record(b"p", "a")  # lane 0
+    stream.put_record(b"ok", "c")  # lane 1
+    sim.advance(0.5)
+    sim.lambda_.update_event_source_mapping(esm, filters=[{"partitionKey": ["zzz"]}])
+    sim.advance(1.5)
+    stream.put_record(b"new", "c")  # an arrival: the poller reads again from the checkpoint
+    for _ in range(10):
+        sim.advance(0.5)
+        esm._check()
+    assert esm.pollers["shardId-000000000000"].position == 0
+    failing.clear()
+    sim.drain()
+    assert esm.ledger.fates() == {"succeeded": 2, "filtered": 1}
+
+
+def test_a_filter_update_with_lanes_reads_again_without_waiting_for_an_arrival() -> None:
+    """ParallelizationFactor 3: record 1's batch is throttled when record 2 has been read; the
+    filters change, so the poller reads again from the checkpoint. Once the lane is done it
+    reads record 2 again at once (it went idle, waiting for an arrival that never came)."""
+    sim = kinesim.Simulator(timings=kinesim.Timings(mapping_transition_s=1))
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", lambda event, context: None, duration=0.3)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn,
+        stream,
+        starting_position="TRIM_HORIZON",
+        parallelization_factor=3,
+        filters=[{"partitionKey": ["a"]}],
+    )
+    sim.advance(1.601)
+    sim.lambda_.put_function_concurrency(fn, 0)  # record 1's batch is throttled, retried
+    stream.put_record(b"1", "a")
+    sim.advance(0.5)
+    stream.put_record(b"2", "a")
+    sim.lambda_.update_event_source_mapping(esm, filters=[])
+    sim.lambda_.delete_function_concurrency(fn)
+    sim.drain(timeout=600)
+    assert esm.ledger.fates() == {"succeeded": 2}
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     keys=st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=40),

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 import kinesim
+from kinesim.invariants import InvariantViolation, check_no_silent_loss
 
 
 class Log:
@@ -151,3 +152,26 @@ def test_a_grandchild_waits_for_an_ancestor_that_has_not_started(pf: int) -> Non
     assert seen == [b"0", b"1", b"2", b"3", b"4"]
     assert esm.ledger.fates() == {"succeeded": 5}
     esm._check()
+
+
+def test_a_child_record_trimmed_before_its_shard_starts_is_settled_as_expired() -> None:
+    """A stream merged while the mapping is disabled; a record put on the child expires before
+    the mapping is enabled again. The child starts from its first record, so the ledger settles
+    the trimmed record as expired (a loss the invariants report) instead of skipping it unseen."""
+    sim = kinesim.Simulator(timings=kinesim.Timings(mapping_transition_s=1))
+    stream = sim.kinesis.create_stream("s", shard_count=2)
+    fn = sim.lambda_.create_function("f", lambda event, context: None)
+    esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="TRIM_HORIZON")
+    sim.advance(1)
+    stream.update_shard_count(1)
+    sim.lambda_.update_event_source_mapping(esm, enabled=False)
+    child = stream.put_record(b"x", "a").shard_id
+    assert child == "shardId-000000000002"
+    sim.advance(25 * 3600)  # the parents and the record expire while disabled
+    sim.lambda_.update_event_source_mapping(esm, enabled=True)
+    sim.advance(2)
+    sim.drain()
+    assert esm.ledger.fates() == {"expired": 1}
+    with pytest.raises(InvariantViolation, match=f"{child} positions \\[0, 1\\)"):
+        check_no_silent_loss(esm)
+    check_no_silent_loss(esm, allow=["expired"])

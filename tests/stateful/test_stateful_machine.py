@@ -291,3 +291,30 @@ def test_configuration_that_is_not_a_dict():
 
     with pytest.raises(kinesim.KinesimValueError, match=r"^Bad.mapping_config: \[\] is not a"):
         type("Bad", (KinesimMachine,), {"handler": handler, "mapping_config": []})
+
+
+class LaneFilterMachine(KinesimMachine):
+    """mapping_config takes the mapping's part-2 settings too: failure policy and filters."""
+
+    keys = ("a", "b", "c", "d")
+    mapping_config: ClassVar = {
+        "parallelization_factor": 3,
+        "parallel_failure_policy": "lane",
+        "filters": [{"partitionKey": [{"anything-but": ["d"]}]}],
+    }
+
+    def handler(self, event, context):
+        assert all(r["kinesis"]["partitionKey"] != "d" for r in event["Records"])
+
+
+class WindowMachine(KinesimMachine):
+    mapping_config: ClassVar = {"tumbling_window": 30}
+
+    def handler(self, event, context):
+        state = event["state"]
+        return {"state": {"count": state.get("count", 0) + len(event["Records"])}}
+
+
+@pytest.mark.parametrize("machine", [LaneFilterMachine, WindowMachine])
+def test_mapping_config_takes_failure_policy_filters_and_tumbling_window(machine):
+    run_state_machine_as_test(machine, settings=RUN)
