@@ -106,23 +106,7 @@ class EventBuilder:
             + len(encoded)
             + len(repr(arrival))
         )
-        record = {
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": partition_key,
-                "sequenceNumber": sequence_number,
-                "data": encoded,
-                "approximateArrivalTimestamp": arrival,
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{self.shard_id}:{sequence_number}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": self.role_arn,
-            "awsRegion": self.region,
-            "eventSourceARN": self.event_source_arn,
-        }
-        return record, size
+        return self._record(partition_key, sequence_number, encoded, arrival), size
 
     def build(
         self, shard: _Shard, positions: Sequence[int], limit_bytes: int
