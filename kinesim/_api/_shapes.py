@@ -43,6 +43,11 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "DeleteResourcePolicy": (
+            "structure",
+            ("ResourceARN",),
+            {"ResourceARN": "string", "StreamId": "string"},
+        ),
         "DeleteStream": (
             "structure",
             (),
@@ -63,6 +68,8 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "DescribeAccountSettings": ("structure", (), {}),
+        "DescribeLimits": ("structure", (), {}),
         "DescribeStream": (
             "structure",
             (),
@@ -89,6 +96,26 @@ INPUTS: dict[str, dict[str, Any]] = {
             (),
             {"StreamName": "string", "StreamARN": "string", "StreamId": "string"},
         ),
+        "DisableEnhancedMonitoring": (
+            "structure",
+            ("ShardLevelMetrics",),
+            {
+                "StreamName": "string",
+                "ShardLevelMetrics": ("list", "string"),
+                "StreamARN": "string",
+                "StreamId": "string",
+            },
+        ),
+        "EnableEnhancedMonitoring": (
+            "structure",
+            ("ShardLevelMetrics",),
+            {
+                "StreamName": "string",
+                "ShardLevelMetrics": ("list", "string"),
+                "StreamARN": "string",
+                "StreamId": "string",
+            },
+        ),
         "GetRecords": (
             "structure",
             ("ShardIterator",),
@@ -99,6 +126,11 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
                 "DryRun": "boolean",
             },
+        ),
+        "GetResourcePolicy": (
+            "structure",
+            ("ResourceARN",),
+            {"ResourceARN": "string", "StreamId": "string"},
         ),
         "GetShardIterator": (
             "structure",
@@ -158,6 +190,11 @@ INPUTS: dict[str, dict[str, Any]] = {
             (),
             {"Limit": "integer", "ExclusiveStartStreamName": "string", "NextToken": "string"},
         ),
+        "ListTagsForResource": (
+            "structure",
+            ("ResourceARN",),
+            {"ResourceARN": "string", "StreamId": "string"},
+        ),
         "ListTagsForStream": (
             "structure",
             (),
@@ -212,6 +249,11 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "DryRun": "boolean",
             },
         ),
+        "PutResourcePolicy": (
+            "structure",
+            ("ResourceARN", "Policy"),
+            {"ResourceARN": "string", "StreamId": "string", "Policy": "string"},
+        ),
         "RegisterStreamConsumer": (
             "structure",
             ("StreamARN", "ConsumerName"),
@@ -243,6 +285,28 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "StartStreamEncryption": (
+            "structure",
+            ("EncryptionType", "KeyId"),
+            {
+                "StreamName": "string",
+                "EncryptionType": "string",
+                "KeyId": "string",
+                "StreamARN": "string",
+                "StreamId": "string",
+            },
+        ),
+        "StopStreamEncryption": (
+            "structure",
+            ("EncryptionType", "KeyId"),
+            {
+                "StreamName": "string",
+                "EncryptionType": "string",
+                "KeyId": "string",
+                "StreamARN": "string",
+                "StreamId": "string",
+            },
+        ),
         "SubscribeToShard": (
             "structure",
             ("ConsumerARN", "ShardId", "StartingPosition"),
@@ -258,6 +322,32 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "DryRun": "boolean",
             },
         ),
+        "TagResource": (
+            "structure",
+            ("Tags", "ResourceARN"),
+            {"Tags": ("map", "string"), "ResourceARN": "string", "StreamId": "string"},
+        ),
+        "UntagResource": (
+            "structure",
+            ("TagKeys", "ResourceARN"),
+            {"TagKeys": ("list", "string"), "ResourceARN": "string", "StreamId": "string"},
+        ),
+        "UpdateAccountSettings": (
+            "structure",
+            ("MinimumThroughputBillingCommitment",),
+            {
+                "MinimumThroughputBillingCommitment": (
+                    "structure",
+                    ("Status",),
+                    {"Status": "string"},
+                )
+            },
+        ),
+        "UpdateMaxRecordSize": (
+            "structure",
+            ("MaxRecordSizeInKiB",),
+            {"StreamARN": "string", "StreamId": "string", "MaxRecordSizeInKiB": "integer"},
+        ),
         "UpdateShardCount": (
             "structure",
             ("TargetShardCount", "ScalingType"),
@@ -267,6 +357,31 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "ScalingType": "string",
                 "StreamARN": "string",
                 "StreamId": "string",
+            },
+        ),
+        "UpdateStreamMode": (
+            "structure",
+            ("StreamARN", "StreamModeDetails"),
+            {
+                "StreamARN": "string",
+                "StreamId": "string",
+                "StreamModeDetails": ("structure", ("StreamMode",), {"StreamMode": "string"}),
+                "WarmThroughputMiBps": "integer",
+            },
+        ),
+        "UpdateStreamRecordDistributionStrategy": (
+            "structure",
+            ("StreamARN", "RecordDistributionStrategy"),
+            {"StreamARN": "string", "StreamId": "string", "RecordDistributionStrategy": "string"},
+        ),
+        "UpdateStreamWarmThroughput": (
+            "structure",
+            ("WarmThroughputMiBps",),
+            {
+                "StreamARN": "string",
+                "StreamName": "string",
+                "StreamId": "string",
+                "WarmThroughputMiBps": "integer",
             },
         ),
     },

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from kinesim._api._base import Client, epoch_seconds, operation, read_blob
+from kinesim._api._base import Client, epoch_seconds, operation, read_blob, snake_case
+from kinesim._api._kinesis_wire import epoch_datetime
+from kinesim._errors import KinesimError
 from kinesim._kinesis.fanout.subscription import Subscription
 from kinesim._kinesis.shard import Record
 from kinesim._kinesis.stream import Stream
 
-__all__ = ["EventStream", "KinesisClient"]
+__all__ = ["NOT_SIMULATED", "EventStream", "KinesisClient", "NotSimulatedError"]
 
 
 def _record(record: Record) -> dict[str, Any]:
@@ -23,6 +25,51 @@ def _record(record: Record) -> dict[str, Any]:
     if record.encryption_type != "NONE":
         out["EncryptionType"] = record.encryption_type
     return out
+
+
+class NotSimulatedError(KinesimError, NotImplementedError):
+    """An operation of AWS's Kinesis API that kinesim does not simulate (yet)."""
+
+
+#: Operations of botocore's Kinesis model that kinesim does not simulate yet: Kinesis queues
+#: (records delivered to queue consumers with visibility timeouts and a dead-letter queue) and
+#: channels (delivery to S3 / S3 Tables). The client has them, and each refuses with an error
+#: that says so, rather than pretending to succeed.
+NOT_SIMULATED: dict[str, str] = {
+    **dict.fromkeys(
+        [
+            "CreateQueue",
+            "DescribeQueue",
+            "ListQueues",
+            "UpdateQueue",
+            "DeleteQueue",
+            "ReceiveQueueRecords",
+            "AcknowledgeQueueRecords",
+            "UpdateQueueRecordsVisibility",
+            "ReceiveDeadLetterQueueRecords",
+            "AcknowledgeDeadLetterQueueRecords",
+            "RestoreDeadLetterQueueRecords",
+            "UpdateDeadLetterQueueRecordsVisibility",
+        ],
+        "Kinesis queues",
+    ),
+    **dict.fromkeys(
+        ["CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"],
+        "Kinesis channels (delivery to Amazon S3 and S3 Tables)",
+    ),
+}
+
+
+def _not_simulated(name: str, what: str) -> Any:
+    def call(self: KinesisClient, **kwargs: Any) -> dict[str, Any]:
+        raise NotSimulatedError(
+            f"kinesim does not simulate {what}: {name} is not available. See the Kinesis "
+            "fidelity page for what kinesim covers."
+        )
+
+    call.__name__ = call.__qualname__ = snake_case(name)
+    call.__doc__ = f"AWS {name}: not simulated (raises NotImplementedError)."
+    return call
 
 
 def _maybe(**members: Any) -> dict[str, Any]:
@@ -70,6 +117,8 @@ class KinesisClient(Client):
         StreamModeDetails: dict[str, str] | None = None,
         Tags: dict[str, str] | None = None,
         MaxRecordSizeInKiB: int | None = None,
+        WarmThroughputMiBps: int | None = None,
+        RecordDistributionStrategy: str | None = None,
     ) -> dict[str, Any]:
         """The stream is ``CREATING`` for ``sim.timings.stream_create_s`` virtual seconds."""
         mode = None if StreamModeDetails is None else StreamModeDetails.get("StreamMode")
@@ -78,6 +127,8 @@ class KinesisClient(Client):
             ShardCount,
             mode=mode,
             tags=Tags,
+            warm_throughput_mibps=WarmThroughputMiBps,
+            record_distribution_strategy=RecordDistributionStrategy,
             **_maybe(max_record_size_kib=MaxRecordSizeInKiB),
         )
         return {}
@@ -300,6 +351,109 @@ class KinesisClient(Client):
         self._stream(StreamName, StreamARN).decrease_retention_period(RetentionPeriodHours)
         return {}
 
+    @operation("UpdateStreamMode")
+    def _update_stream_mode(
+        self,
+        *,
+        StreamARN: str,
+        StreamModeDetails: dict[str, str],
+        WarmThroughputMiBps: int | None = None,
+    ) -> dict[str, Any]:
+        """With ``WarmThroughputMiBps``, the stream's warm throughput is set once it is
+        on-demand."""
+        stream = self._sim.kinesis.stream_by_arn(StreamARN)
+        stream.update_stream_mode(StreamModeDetails.get("StreamMode"))  # type: ignore[arg-type]
+        if WarmThroughputMiBps is not None:
+            stream.warm_throughput_mibps = WarmThroughputMiBps
+        return {}
+
+    @operation("UpdateMaxRecordSize")
+    def _update_max_record_size(
+        self, *, MaxRecordSizeInKiB: int, StreamARN: str | None = None
+    ) -> dict[str, Any]:
+        self._stream(None, StreamARN).update_max_record_size(MaxRecordSizeInKiB)
+        return {}
+
+    @operation("UpdateStreamWarmThroughput")
+    def _update_stream_warm_throughput(
+        self,
+        *,
+        WarmThroughputMiBps: int,
+        StreamARN: str | None = None,
+        StreamName: str | None = None,
+    ) -> dict[str, Any]:
+        """The new warm throughput is reported at once as both target and current."""
+        stream = self._stream(StreamName, StreamARN)
+        stream.update_warm_throughput(WarmThroughputMiBps)
+        return {
+            "StreamARN": stream.arn,
+            "StreamName": stream.name,
+            "WarmThroughput": {
+                "TargetMiBps": WarmThroughputMiBps,
+                "CurrentMiBps": stream.warm_throughput_mibps or 0,
+            },
+        }
+
+    @operation("UpdateStreamRecordDistributionStrategy")
+    def _update_stream_record_distribution_strategy(
+        self, *, StreamARN: str, RecordDistributionStrategy: str
+    ) -> dict[str, Any]:
+        stream = self._sim.kinesis.stream_by_arn(StreamARN)
+        stream.update_record_distribution_strategy(RecordDistributionStrategy)
+        return {}
+
+    @operation("DescribeLimits")
+    def _describe_limits(self) -> dict[str, Any]:
+        return dict(self._sim.kinesis.describe_limits())
+
+    # -- encryption and monitoring --------------------------------------------------------------
+
+    @operation("StartStreamEncryption")
+    def _start_stream_encryption(
+        self,
+        *,
+        EncryptionType: str,
+        KeyId: str,
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        self._stream(StreamName, StreamARN).start_encryption(KeyId, EncryptionType)
+        return {}
+
+    @operation("StopStreamEncryption")
+    def _stop_stream_encryption(
+        self,
+        *,
+        EncryptionType: str,
+        KeyId: str,
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        self._stream(StreamName, StreamARN).stop_encryption(KeyId, EncryptionType)
+        return {}
+
+    @operation("EnableEnhancedMonitoring")
+    def _enable_enhanced_monitoring(
+        self,
+        *,
+        ShardLevelMetrics: list[str],
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        stream = self._stream(StreamName, StreamARN)
+        return stream.enable_enhanced_monitoring(list(ShardLevelMetrics))
+
+    @operation("DisableEnhancedMonitoring")
+    def _disable_enhanced_monitoring(
+        self,
+        *,
+        ShardLevelMetrics: list[str],
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        stream = self._stream(StreamName, StreamARN)
+        return stream.disable_enhanced_monitoring(list(ShardLevelMetrics))
+
     # -- tags -----------------------------------------------------------------------------------
 
     @operation("AddTagsToStream")
@@ -334,6 +488,63 @@ class KinesisClient(Client):
     ) -> dict[str, Any]:
         self._stream(StreamName, StreamARN).remove_tags(list(TagKeys))
         return {}
+
+    @operation("TagResource")
+    def _tag_resource(self, *, Tags: dict[str, str], ResourceARN: str) -> dict[str, Any]:
+        """A stream's or an enhanced fan-out consumer's ARN."""
+        self._sim.kinesis.tag_resource(ResourceARN, Tags)
+        return {}
+
+    @operation("UntagResource")
+    def _untag_resource(self, *, TagKeys: list[str], ResourceARN: str) -> dict[str, Any]:
+        self._sim.kinesis.untag_resource(ResourceARN, list(TagKeys))
+        return {}
+
+    @operation("ListTagsForResource")
+    def _list_tags_for_resource(self, *, ResourceARN: str) -> dict[str, Any]:
+        tags = self._sim.kinesis.list_tags_for_resource(ResourceARN)
+        return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+    # -- resource policies and account settings -------------------------------------------------
+
+    @operation("PutResourcePolicy")
+    def _put_resource_policy(self, *, ResourceARN: str, Policy: str) -> dict[str, Any]:
+        """Stored and returned by GetResourcePolicy; kinesim does not enforce it."""
+        self._sim.kinesis.put_resource_policy(ResourceARN, Policy)
+        return {}
+
+    @operation("GetResourcePolicy")
+    def _get_resource_policy(self, *, ResourceARN: str) -> dict[str, Any]:
+        return {"Policy": self._sim.kinesis.get_resource_policy(ResourceARN)}
+
+    @operation("DeleteResourcePolicy")
+    def _delete_resource_policy(self, *, ResourceARN: str) -> dict[str, Any]:
+        self._sim.kinesis.delete_resource_policy(ResourceARN)
+        return {}
+
+    @operation("DescribeAccountSettings")
+    def _describe_account_settings(self) -> dict[str, Any]:
+        return {"MinimumThroughputBillingCommitment": self._commitment()}
+
+    @operation("UpdateAccountSettings")
+    def _update_account_settings(
+        self, *, MinimumThroughputBillingCommitment: dict[str, str]
+    ) -> dict[str, Any]:
+        status = MinimumThroughputBillingCommitment.get("Status")
+        self._sim.kinesis.update_billing_commitment(status)  # type: ignore[arg-type]
+        return {"MinimumThroughputBillingCommitment": self._commitment()}
+
+    def _commitment(self) -> dict[str, Any]:
+        commitment = self._sim.kinesis.billing_commitment
+        out: dict[str, Any] = {"Status": commitment.status}
+        for member, ms in (
+            ("StartedAt", commitment.started_ms),
+            ("EndedAt", commitment.ended_ms),
+            ("EarliestAllowedEndAt", commitment.earliest_allowed_end_ms),
+        ):
+            if ms is not None:
+                out[member] = epoch_datetime(ms)
+        return out
 
     # -- enhanced fan-out -----------------------------------------------------------------------
 
@@ -385,3 +596,7 @@ class KinesisClient(Client):
             position["Timestamp"] = epoch_seconds(position["Timestamp"])
         subscription = self._sim.kinesis.subscribe_to_shard(ConsumerARN, ShardId, position)
         return {"EventStream": EventStream(subscription)}
+
+
+for _name, _what in NOT_SIMULATED.items():
+    setattr(KinesisClient, snake_case(_name), _not_simulated(_name, _what))

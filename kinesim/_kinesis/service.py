@@ -27,15 +27,16 @@ from kinesim._errors import (
 from kinesim._kinesis import sequence
 from kinesim._kinesis.fanout.consumers import KinesisFanoutMixin
 from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorState
+from kinesim._kinesis.resources import BillingCommitment, KinesisResourcesMixin, check_tags
 from kinesim._kinesis.shard import MAX_READ_RECORDS, Record, Shard
 from kinesim._kinesis.stream import (
     MAX_RETENTION_HOURS,
     MAX_SHARDS_PER_STREAM,
     MIN_RETENTION_HOURS,
+    RECORD_DISTRIBUTION_STRATEGIES,
     PutRecordResult,
     PutRecordsResult,
     Stream,
-    _check_tags,
 )
 from kinesim._kinesis.validate import check_enum, check_int, check_name, check_str
 
@@ -92,7 +93,7 @@ class GetRecordsResult:
     child_shards: list[dict[str, Any]] = field(default_factory=list)
 
 
-class KinesisService(KinesisFanoutMixin):
+class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
     """Kinesis Data Streams for one simulator (``sim.kinesis``)."""
 
     def __init__(self, sim: Simulator) -> None:
@@ -101,6 +102,8 @@ class KinesisService(KinesisFanoutMixin):
         key = sim.random("kinesis.iterators").getrandbits(256).to_bytes(32, "big")
         self._codec = IteratorCodec(key)
         self._serial = 0
+        self._commitment = BillingCommitment("DISABLED")
+        self._commitment_end = None
 
     def __repr__(self) -> str:
         return f"<KinesisService {len(self._streams)} streams>"
@@ -160,10 +163,13 @@ class KinesisService(KinesisFanoutMixin):
         mode: str | None = None,
         tags: Mapping[str, str] | None = None,
         max_record_size_kib: int = 1024,
+        warm_throughput_mibps: int | None = None,
+        record_distribution_strategy: str | None = None,
     ) -> Stream:
         """CreateStream. ``mode`` is ``"PROVISIONED"`` (needs ``shard_count``) or
         ``"ON_DEMAND"`` (starts with 4 shards); without a mode, a ``shard_count`` means
-        provisioned and none means on-demand, as AWS decides."""
+        provisioned and none means on-demand, as AWS decides. ``warm_throughput_mibps`` and
+        ``record_distribution_strategy`` (on-demand only) are stored and reported."""
         check_name(name, "streamName")
         if shard_count is not None:
             check_int(shard_count, "shardCount", minimum=1)
@@ -185,9 +191,24 @@ class KinesisService(KinesisFanoutMixin):
             raise ValidationException(
                 "ShardCount must not be specified for streams in ON_DEMAND capacity mode."
             )
+        if warm_throughput_mibps is not None:
+            check_int(warm_throughput_mibps, "warmThroughputMiBps", minimum=0)
+        if record_distribution_strategy is not None:
+            check_enum(
+                record_distribution_strategy,
+                "recordDistributionStrategy",
+                RECORD_DISTRIBUTION_STRATEGIES,
+            )
+        if mode == "PROVISIONED" and (
+            warm_throughput_mibps is not None or record_distribution_strategy is not None
+        ):
+            raise ValidationException(
+                "WarmThroughputMiBps and RecordDistributionStrategy are only supported for "
+                "streams in ON_DEMAND capacity mode."
+            )
         checked_tags: dict[str, str] = {}
         if tags:
-            checked_tags = _check_tags(tags)
+            checked_tags = check_tags(tags)
         if name in self._streams:
             raise ResourceInUseException(
                 f"Stream {name} under account {self.sim.account_id} already exists."
@@ -214,6 +235,8 @@ class KinesisService(KinesisFanoutMixin):
             retention_hours=retention_hours,
             max_record_size_kib=max_record_size_kib,
             tags=checked_tags,
+            warm_throughput_mibps=warm_throughput_mibps,
+            record_distribution_strategy=record_distribution_strategy,
         )
         self._streams[name] = stream
         delay_ms = seconds_to_ms(self.sim.timings.stream_create_s, "stream_create_s")

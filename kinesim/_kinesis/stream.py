@@ -28,6 +28,7 @@ from kinesim._errors import (
 from kinesim._kinesis import sequence
 from kinesim._kinesis.fanout.consumers import StreamConsumersMixin
 from kinesim._kinesis.hashing import HASH_KEY_PATTERN, MAX_HASH_KEY, even_ranges, hash_key_of
+from kinesim._kinesis.resources import check_tag_keys, check_tags
 from kinesim._kinesis.shard import MIB, Shard, ShardRead
 from kinesim._kinesis.validate import (
     as_bytes,
@@ -48,6 +49,7 @@ __all__ = [
     "PutRecordsResult",
     "PutRecordsResultEntry",
     "Stream",
+    "canonical_shard_id",
 ]
 
 NS = "AWS/Kinesis"
@@ -69,6 +71,9 @@ SHARD_LEVEL_METRICS = (
     "IteratorAgeMilliseconds",
     "ALL",
 )
+RECORD_DISTRIBUTION_STRATEGIES = ("AUTO", "USER_PARTITION_KEY")
+#: "By default, you cannot ... scale to more than 10 GiBps for an on-demand stream."
+MAX_WARM_THROUGHPUT_MIBPS = 10 * 1024
 _SCALINGS_PER_DAY = 10
 _DAY_MS = 86_400_000
 
@@ -118,6 +123,8 @@ class Stream(StreamConsumersMixin):
         retention_hours: int,
         max_record_size_kib: int,
         tags: Mapping[str, str],
+        warm_throughput_mibps: int | None = None,
+        record_distribution_strategy: str | None = None,
     ) -> None:
         sim = service.sim
         self.sim: Simulator = sim
@@ -135,6 +142,13 @@ class Stream(StreamConsumersMixin):
         self.encryption_type = "NONE"
         self.key_id: str | None = None
         self.shard_level_metrics: set[str] = set()
+        #: PutResourcePolicy's JSON text (stored and returned, not enforced).
+        self.resource_policy: str | None = None
+        #: On-demand warm throughput in MiB/s (None: not configured); stored, not simulated.
+        self.warm_throughput_mibps: int | None = warm_throughput_mibps
+        #: On-demand record distribution: "AUTO" or "USER_PARTITION_KEY" (routing is always by
+        #: partition key in kinesim).
+        self.record_distribution_strategy: str | None = record_distribution_strategy
         #: Enhanced fan-out consumers by name (the fan-out module registers them here).
         self._consumers: dict[str, Any] = {}
         self._next_index = 0
@@ -168,14 +182,30 @@ class Stream(StreamConsumersMixin):
         return list(self._open)
 
     def shard(self, shard_id: str) -> Shard:
-        """The shard ``shard_id``; ``ResourceNotFoundException`` if it does not exist (any more)."""
+        """The shard ``shard_id``; ``ResourceNotFoundException`` if it does not exist (any more).
+
+        Ids are read as AWS reads them: ``"shardId-5"``, ``"shard-5"`` and ``"5"`` all name
+        ``shardId-000000000005``.
+        """
         shard = self._shards.get(shard_id) if isinstance(shard_id, str) else None
+        if shard is not None:
+            return shard
+        canonical = canonical_shard_id(shard_id)
+        if canonical is None:
+            raise self._shard_not_found(shard_id)
+        shard = self._shards.get(canonical)
         if shard is None:
             raise ResourceNotFoundException(
-                f"Shard {shard_id} in stream {self.name} under account {self.account_id} "
+                f"Shard {canonical} in stream {self.name} under account {self.account_id} "
                 "does not exist"
             )
         return shard
+
+    def _shard_not_found(self, shard_id: object) -> ResourceNotFoundException:
+        return ResourceNotFoundException(
+            f"Could not find shard {shard_id} in stream {self.name} under account "
+            f"{self.account_id}."
+        )
 
     def children_of(self, shard_id: str) -> list[Shard]:
         """The shards created from ``shard_id`` by a split or merge (empty while it is open).
@@ -703,7 +733,10 @@ class Stream(StreamConsumersMixin):
 
     def _open_shard(self, shard_id: Any, field: str) -> Shard:
         check_str(shard_id, field, max_len=128, pattern=r"[a-zA-Z0-9_.-]+")
-        shard = self.shard(shard_id)
+        canonical = canonical_shard_id(shard_id)
+        shard = None if canonical is None else self._shards.get(canonical)
+        if shard is None:
+            raise self._shard_not_found(canonical or shard_id)
         if shard.closed:
             raise ResourceInUseException(
                 f"Shard {shard_id} in stream {self.name} under account {self.account_id} has "
@@ -783,7 +816,8 @@ class Stream(StreamConsumersMixin):
         self, target_shard_count: int, scaling_type: str = "UNIFORM_SCALING"
     ) -> dict[str, Any]:
         """UpdateShardCount with uniform scaling: at most double, at least half the open
-        shards, at most 10 times per rolling 24 hours. Returns current and target counts."""
+        shards, at most 10 times per rolling 24 hours. Returns current and target counts.
+        How the shards are split and merged: see :meth:`_scale_uniform`."""
         target = check_int(target_shard_count, "targetShardCount", minimum=1)
         check_enum(scaling_type, "scalingType", ["UNIFORM_SCALING"])
         self._require_provisioned("UpdateShardCount")
@@ -800,6 +834,15 @@ class Stream(StreamConsumersMixin):
                 f"Current open shard count: {current} Target shard count: {target}"
             )
         self._check_shard_quota(target - current)
+        if target > current:
+            for shard in self._open:
+                if shard.hash_key_start == shard.hash_key_end:
+                    # Scaling up splits every open shard; one hash key cannot be split. AWS's
+                    # text for this corner is not recorded (assumed).
+                    raise InvalidArgumentException(
+                        f"UpdateShardCount cannot split shard {shard.shard_id} in stream "
+                        f"{self.name} under account {self.account_id}: it has a single hash key."
+                    )
         now_ms = self.sim.now_ms
         recent = [t for t in self._scalings_ms if t > now_ms - _DAY_MS]
         if len(recent) >= _SCALINGS_PER_DAY:
@@ -823,25 +866,29 @@ class Stream(StreamConsumersMixin):
         }
 
     def _scale_uniform(self, target: int) -> None:
-        """Reach ``target`` equal open shards by splits at the new boundaries, then merges of the
-        pieces inside each new range (AWS documents the same mechanism, with short-lived
-        intermediate shards)."""
-        ranges = even_ranges(target)
-        boundaries = [start for start, _ in ranges[1:]]
-        pieces: list[Shard] = []
-        for shard in sorted(self._open, key=_start_of):
-            current = shard
-            for b in boundaries:
-                if current.hash_key_start < b <= current.hash_key_end:
-                    _, current = self._split(current, b)
-                    pieces.append(_)
-            pieces.append(current)
-        pieces.sort(key=_start_of)
-        for start, end in ranges:
-            group = [p for p in pieces if start <= p.hash_key_start and p.hash_key_end <= end]
-            merged = group[0]
-            for nxt in group[1:]:
-                merged = self._merge(merged, nxt)
+        """Reach ``target`` open shards the way AWS was recorded doing it: to scale up, split
+        every open shard at its middle, then merge adjacent pairs of open shards from the
+        lowest hash key until ``target`` are open; to scale down, only the merges.
+
+        This leaves the shard totals AWS leaves (10 -> 13 gives 37 shards in DescribeStream,
+        5 -> 3 gives 7; moto's tests, verified against AWS): ``4n - t`` new shards to scale
+        ``n`` up to ``t``, ``n - t`` to scale down. Which hash ranges the new shards take is
+        not recorded (kinesim's are halves and merged pairs; assumed). Exactly equal ranges
+        are impossible with those totals: 10 -> 13 has only 7 merges to erase the 9 old
+        boundaries.
+        """
+        if target > len(self._open):
+            for shard in sorted(self._open, key=_start_of):
+                middle = shard.hash_key_start + (shard.hash_key_end - shard.hash_key_start + 1) // 2
+                self._split(shard, middle)
+            self._reroute()
+        merges = len(self._open) - target
+        opened = sorted(self._open, key=_start_of)
+        # At most half the open shards go in one pass (pairs 0-1, 2-3, ...), and UpdateShardCount
+        # never needs more: a target is at least half the open count, or double after splits.
+        assert merges <= len(opened) // 2
+        for k in range(merges):
+            self._merge(opened[2 * k], opened[2 * k + 1])
 
     def update_stream_mode(self, mode: str) -> None:
         """UpdateStreamMode: switch between PROVISIONED and ON_DEMAND (at most twice per
@@ -876,12 +923,52 @@ class Stream(StreamConsumersMixin):
 
         self._control(apply, "kinesis.max_record_size", kib=kib)
 
+    def _require_on_demand(self, operation: str) -> None:
+        if self.mode != "ON_DEMAND":
+            raise ValidationException(
+                f"{operation} is not supported for stream {self.name} under account "
+                f"{self.account_id} in PROVISIONED capacity mode. This API is only supported for "
+                "data streams with the on-demand capacity mode."
+            )
+
+    def update_warm_throughput(self, warm_throughput_mibps: int) -> None:
+        """UpdateStreamWarmThroughput (on-demand streams of an account with the minimum
+        throughput billing commitment enabled; at most 10 GiB/s). Stored and reported by
+        DescribeStreamSummary; kinesim's on-demand write limits do not change with it."""
+        mibps = check_int(warm_throughput_mibps, "warmThroughputMiBps", minimum=0)
+        self._require_on_demand("UpdateStreamWarmThroughput")
+        if self.service.billing_commitment.status == "DISABLED":
+            raise ValidationException(
+                "Warm throughput is only supported in accounts with "
+                "MinimumThroughputBillingCommitment enabled."
+            )
+        if mibps > MAX_WARM_THROUGHPUT_MIBPS:
+            raise LimitExceededException(
+                f"Warm throughput of {mibps} MiBps for stream {self.name} under account "
+                f"{self.account_id} exceeds the limit of {MAX_WARM_THROUGHPUT_MIBPS} MiBps."
+            )
+        self._require_active()
+
+        def apply() -> None:
+            self.warm_throughput_mibps = mibps
+
+        self._control(apply, "kinesis.warm_throughput", mibps=mibps)
+
+    def update_record_distribution_strategy(self, strategy: str) -> None:
+        """UpdateStreamRecordDistributionStrategy (on-demand streams): takes effect at once.
+        Stored and reported; kinesim routes every record by its partition key either way."""
+        check_enum(strategy, "recordDistributionStrategy", RECORD_DISTRIBUTION_STRATEGIES)
+        self._require_on_demand("UpdateStreamRecordDistributionStrategy")
+        self._require_writable()
+        self.record_distribution_strategy = strategy
+        self.sim.trace.emit("kinesis.distribution", stream=self.name, strategy=strategy)
+
     # -- tags, encryption, monitoring ---------------------------------------------------------
 
     def add_tags(self, tags: Mapping[str, str]) -> None:
         """AddTagsToStream: at most 50 tags per stream."""
         self._require_writable()
-        checked = _check_tags(tags)
+        checked = check_tags(tags)
         merged = {**self.tags, **checked}
         if len(merged) > 50:
             raise LimitExceededException(
@@ -893,13 +980,7 @@ class Stream(StreamConsumersMixin):
     def remove_tags(self, tag_keys: Iterable[str]) -> None:
         """RemoveTagsFromStream (unknown keys are ignored)."""
         self._require_writable()
-        keys = [
-            check_str(k, "tagKeys.member", max_len=128)
-            for k in check_list(tag_keys, "tag_keys", "tag keys")
-        ]
-        if not 1 <= len(keys) <= 50:
-            raise fail("tagKeys", keys, "Member must have length between 1 and 50")
-        for key in keys:
+        for key in check_tag_keys(tag_keys):
             self.tags.pop(key, None)
 
     def start_encryption(self, key_id: str, encryption_type: str = "KMS") -> None:
@@ -999,6 +1080,13 @@ class Stream(StreamConsumersMixin):
         }
         if self.key_id is not None:
             out["KeyId"] = self.key_id
+        if self.warm_throughput_mibps is not None:
+            out["WarmThroughput"] = {
+                "TargetMiBps": self.warm_throughput_mibps,
+                "CurrentMiBps": self.warm_throughput_mibps,
+            }
+        if self.record_distribution_strategy is not None:
+            out["RecordDistributionStrategy"] = self.record_distribution_strategy
         return out
 
     # -- invariants ---------------------------------------------------------------------------
@@ -1027,6 +1115,24 @@ class Stream(StreamConsumersMixin):
             assert self.children_of(shard.shard_id) == [] or shard.closed
 
 
+#: Shard indexes AWS accepts in a shard id: a signed 32-bit int's non-negative range (kinesalite).
+_MAX_SHARD_INDEX = 2**31 - 1
+
+
+def canonical_shard_id(shard_id: object) -> str | None:
+    """The ``shardId-NNNNNNNNNNNN`` form of a shard id as AWS reads it, or None if it names no
+    shard. AWS takes the digits after the first ``-`` (or the whole text if there is none):
+    ``"shardId-5"``, ``"shard-5"`` and ``"5"`` all name ``shardId-000000000005`` (kinesalite's
+    tests, which run against AWS)."""
+    if not isinstance(shard_id, str):
+        return None
+    parts = shard_id.split("-")
+    digits = parts[1] if len(parts) > 1 and parts[1] else shard_id
+    if not digits.isascii() or not digits.isdigit() or int(digits) > _MAX_SHARD_INDEX:
+        return None
+    return f"shardId-{int(digits):012d}"
+
+
 def _shard_id(value: Any) -> str:
     if not isinstance(value, str):
         raise KinesimTypeError(f"a shard id is a str such as 'shardId-000000000000', got {value!r}")
@@ -1052,16 +1158,3 @@ def _unpack(entry: Any, index: int) -> tuple[Any, Any, Any]:
         f"put_records entry {index} must be a (data, partition_key[, explicit_hash_key]) tuple "
         f"or a dict with Data and PartitionKey, got {entry!r}"
     )
-
-
-def _check_tags(tags: Any) -> dict[str, str]:
-    if not isinstance(tags, Mapping):
-        raise KinesimTypeError(f"tags must be a dict of str to str, got {tags!r}")
-    out: dict[str, str] = {}
-    for key, value in tags.items():
-        out[check_str(key, "tags.key", max_len=128)] = check_str(
-            value, "tags.value", min_len=0, max_len=256
-        )
-    if not 1 <= len(out) <= 50:
-        raise fail("tags", out, "Member must have between 1 and 50 entries")
-    return out

@@ -119,6 +119,9 @@ class Consumer:
         self.creation_ms = self._sim.now_ms
         self.arn = f"{self.stream.arn}/consumer/{name}:{self.creation_ms // 1000}"
         self.status = ConsumerStatus.CREATING
+        #: TagResource / PutResourcePolicy by the consumer's ARN (stored, not enforced).
+        self.tags: dict[str, str] = {}
+        self.resource_policy: str | None = None
         self._slots: dict[str, _ShardSlot] = {}
         self._transition: Handle | None = None
 
