@@ -57,7 +57,7 @@ def test_create_function_takes_kinesim_durations_and_a_role(sim, lambda_):
     assert sim.now - before == 2.5
 
 
-def test_code_is_refused_with_a_hint(lambda_):
+def test_code_and_a_callable_are_refused_together(lambda_):
     with pytest.raises(kinesim.KinesimValueError, match="handler="):
         lambda_.create_function(FunctionName="f", Code={"ZipFile": b"zip"}, handler=echo)
 
