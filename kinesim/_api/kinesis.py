@@ -5,26 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from kinesim._api import _kinesis_wire as wire
 from kinesim._api._base import Client, epoch_seconds, operation, read_blob, snake_case
-from kinesim._api._kinesis_wire import epoch_datetime
 from kinesim._errors import KinesimError
 from kinesim._kinesis.fanout.subscription import Subscription
-from kinesim._kinesis.shard import Record
 from kinesim._kinesis.stream import Stream
 
 __all__ = ["NOT_SIMULATED", "EventStream", "KinesisClient", "NotSimulatedError"]
-
-
-def _record(record: Record) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "SequenceNumber": record.sequence_number,
-        "ApproximateArrivalTimestamp": record.approximate_arrival_timestamp,
-        "Data": record.data,
-        "PartitionKey": record.partition_key,
-    }
-    if record.encryption_type != "NONE":
-        out["EncryptionType"] = record.encryption_type
-    return out
 
 
 class NotSimulatedError(KinesimError, NotImplementedError):
@@ -95,7 +82,7 @@ class EventStream:
             if self._next < len(events):
                 event = events[self._next]
                 self._next += 1
-                yield {"SubscribeToShardEvent": event.to_dict()}
+                yield {"SubscribeToShardEvent": wire.subscribe_to_shard_event(event)}
             elif not self.subscription.active or not sim.step():
                 return
 
@@ -161,22 +148,27 @@ class KinesisClient(Client):
             exclusive_start_shard_id=ExclusiveStartShardId,
             stream_arn=StreamARN,
         )
-        return {"StreamDescription": description}
+        return {"StreamDescription": wire.stream_description(description)}
 
     @operation("DescribeStreamSummary")
     def _describe_stream_summary(
         self, *, StreamName: str | None = None, StreamARN: str | None = None
     ) -> dict[str, Any]:
         summary = self._sim.kinesis.describe_stream_summary(StreamName, stream_arn=StreamARN)
-        return {"StreamDescriptionSummary": summary}
+        return {"StreamDescriptionSummary": wire.stream_summary(summary)}
 
     @operation("ListStreams")
     def _list_streams(
         self, *, Limit: int = 100, ExclusiveStartStreamName: str | None = None
     ) -> dict[str, Any]:
-        return self._sim.kinesis.list_streams(
+        page = self._sim.kinesis.list_streams(
             limit=Limit, exclusive_start_stream_name=ExclusiveStartStreamName
         )
+        return {
+            "StreamNames": page.names,
+            "HasMoreStreams": page.has_more_streams,
+            "StreamSummaries": [wire.list_stream_summary(s) for s in page.streams],
+        }
 
     @operation("ListShards")
     def _list_shards(
@@ -189,7 +181,7 @@ class KinesisClient(Client):
         ShardFilter: dict[str, Any] | None = None,
         StreamARN: str | None = None,
     ) -> dict[str, Any]:
-        return self._sim.kinesis.list_shards(
+        page = self._sim.kinesis.list_shards(
             StreamName,
             next_token=NextToken,
             exclusive_start_shard_id=ExclusiveStartShardId,
@@ -197,6 +189,10 @@ class KinesisClient(Client):
             shard_filter=None if ShardFilter is None else dict(ShardFilter),
             stream_arn=StreamARN,
         )
+        out: dict[str, Any] = {"Shards": [wire.shard(s) for s in page.shards]}
+        if page.next_token is not None:
+            out["NextToken"] = page.next_token
+        return out
 
     # -- records --------------------------------------------------------------------------------
 
@@ -282,13 +278,13 @@ class KinesisClient(Client):
             self._sim.kinesis.stream_by_arn(StreamARN)
         result = self._sim.kinesis.get_records(ShardIterator, limit=Limit)
         out: dict[str, Any] = {
-            "Records": [_record(r) for r in result.records],
+            "Records": [wire.record(r) for r in result.records],
             "MillisBehindLatest": result.millis_behind_latest,
         }
         if result.next_shard_iterator is not None:
             out["NextShardIterator"] = result.next_shard_iterator
         if result.child_shards:
-            out["ChildShards"] = result.child_shards
+            out["ChildShards"] = [wire.child_shard(c) for c in result.child_shards]
         return out
 
     # -- resharding and retention ---------------------------------------------------------------
@@ -326,8 +322,15 @@ class KinesisClient(Client):
         StreamName: str | None = None,
         StreamARN: str | None = None,
     ) -> dict[str, Any]:
-        stream = self._stream(StreamName, StreamARN)
-        return stream.update_shard_count(TargetShardCount, ScalingType)
+        update = self._stream(StreamName, StreamARN).update_shard_count(
+            TargetShardCount, ScalingType
+        )
+        return {
+            "StreamName": update.stream_name,
+            "StreamARN": update.stream_arn,
+            "CurrentShardCount": update.current_shard_count,
+            "TargetShardCount": update.target_shard_count,
+        }
 
     @operation("IncreaseStreamRetentionPeriod")
     def _increase_stream_retention_period(
@@ -404,7 +407,7 @@ class KinesisClient(Client):
 
     @operation("DescribeLimits")
     def _describe_limits(self) -> dict[str, Any]:
-        return dict(self._sim.kinesis.describe_limits())
+        return wire.limits(self._sim.kinesis.describe_limits())
 
     # -- encryption and monitoring --------------------------------------------------------------
 
@@ -441,7 +444,7 @@ class KinesisClient(Client):
         StreamARN: str | None = None,
     ) -> dict[str, Any]:
         stream = self._stream(StreamName, StreamARN)
-        return stream.enable_enhanced_monitoring(list(ShardLevelMetrics))
+        return wire.monitoring(stream.enable_enhanced_monitoring(list(ShardLevelMetrics)))
 
     @operation("DisableEnhancedMonitoring")
     def _disable_enhanced_monitoring(
@@ -452,7 +455,7 @@ class KinesisClient(Client):
         StreamARN: str | None = None,
     ) -> dict[str, Any]:
         stream = self._stream(StreamName, StreamARN)
-        return stream.disable_enhanced_monitoring(list(ShardLevelMetrics))
+        return wire.monitoring(stream.disable_enhanced_monitoring(list(ShardLevelMetrics)))
 
     # -- tags -----------------------------------------------------------------------------------
 
@@ -543,7 +546,7 @@ class KinesisClient(Client):
             ("EarliestAllowedEndAt", commitment.earliest_allowed_end_ms),
         ):
             if ms is not None:
-                out[member] = epoch_datetime(ms)
+                out[member] = wire.epoch_datetime(ms)
         return out
 
     # -- enhanced fan-out -----------------------------------------------------------------------
@@ -551,7 +554,7 @@ class KinesisClient(Client):
     @operation("RegisterStreamConsumer")
     def _register_stream_consumer(self, *, StreamARN: str, ConsumerName: str) -> dict[str, Any]:
         consumer = self._sim.kinesis.register_stream_consumer(StreamARN, ConsumerName)
-        return {"Consumer": consumer.summary()}
+        return {"Consumer": wire.consumer(consumer.description())}
 
     @operation("DescribeStreamConsumer")
     def _describe_stream_consumer(
@@ -561,17 +564,22 @@ class KinesisClient(Client):
         ConsumerName: str | None = None,
         ConsumerARN: str | None = None,
     ) -> dict[str, Any]:
-        return self._sim.kinesis.describe_stream_consumer(
+        description = self._sim.kinesis.describe_stream_consumer(
             stream_arn=StreamARN, consumer_name=ConsumerName, consumer_arn=ConsumerARN
         )
+        return {"ConsumerDescription": wire.consumer_description(description)}
 
     @operation("ListStreamConsumers")
     def _list_stream_consumers(
         self, *, StreamARN: str, NextToken: str | None = None, MaxResults: int | None = None
     ) -> dict[str, Any]:
-        return self._sim.kinesis.list_stream_consumers(
+        page = self._sim.kinesis.list_stream_consumers(
             StreamARN, max_results=MaxResults, next_token=NextToken
         )
+        out: dict[str, Any] = {"Consumers": [wire.consumer(c) for c in page.consumers]}
+        if page.next_token is not None:
+            out["NextToken"] = page.next_token
+        return out
 
     @operation("DeregisterStreamConsumer")
     def _deregister_stream_consumer(

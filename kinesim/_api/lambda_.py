@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from kinesim._api import _lambda_wire
 from kinesim._api._base import STATUS, Client, StreamingBody, epoch_seconds, operation, read_blob
 from kinesim._errors import InvalidParameterValueException, KinesimValueError
 from kinesim._esm.mapping import EventSourceMapping
@@ -304,11 +305,12 @@ class LambdaClient(Client):
                 FilterCriteria=FilterCriteria,
             ),
         )
-        return mapping.describe()
+        return _lambda_wire.event_source_mapping(mapping.describe())
 
     @operation("GetEventSourceMapping")
     def _get_event_source_mapping(self, *, UUID: str) -> dict[str, Any]:
-        return self._sim.lambda_.get_event_source_mapping(UUID).describe()
+        mapping = self._sim.lambda_.get_event_source_mapping(UUID)
+        return _lambda_wire.event_source_mapping(mapping.describe())
 
     @operation("ListEventSourceMappings")
     def _list_event_source_mappings(
@@ -317,7 +319,11 @@ class LambdaClient(Client):
         mappings: list[EventSourceMapping] = self._sim.lambda_.list_event_source_mappings(
             function=FunctionName, source=EventSourceArn
         )
-        return {"EventSourceMappings": [m.describe() for m in mappings]}
+        return {
+            "EventSourceMappings": [
+                _lambda_wire.event_source_mapping(m.describe()) for m in mappings
+            ]
+        }
 
     @operation("UpdateEventSourceMapping", status=202)
     def _update_event_source_mapping(
@@ -355,8 +361,10 @@ class LambdaClient(Client):
             changes["enabled"] = Enabled
         if DestinationConfig is not None:
             changes["on_failure"] = _on_failure(DestinationConfig)
-        return self._sim.lambda_.update_event_source_mapping(UUID, **changes).describe()
+        mapping = self._sim.lambda_.update_event_source_mapping(UUID, **changes)
+        return _lambda_wire.event_source_mapping(mapping.describe())
 
     @operation("DeleteEventSourceMapping", status=202)
     def _delete_event_source_mapping(self, *, UUID: str) -> dict[str, Any]:
-        return self._sim.lambda_.delete_event_source_mapping(UUID).describe()
+        mapping = self._sim.lambda_.delete_event_source_mapping(UUID)
+        return _lambda_wire.event_source_mapping(mapping.describe())

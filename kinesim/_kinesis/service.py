@@ -25,6 +25,14 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.descriptions import (
+    AccountLimits,
+    ChildShard,
+    ShardPage,
+    StreamDescription,
+    StreamPage,
+    StreamSummary,
+)
 from kinesim._kinesis.fanout.consumers import KinesisFanoutMixin
 from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorState
 from kinesim._kinesis.resources import BillingCommitment, KinesisResourcesMixin, check_tags
@@ -90,7 +98,7 @@ class GetRecordsResult:
     records: list[Record]
     next_shard_iterator: str | None
     millis_behind_latest: int
-    child_shards: list[dict[str, Any]] = field(default_factory=list)
+    child_shards: list[ChildShard] = field(default_factory=list)
 
 
 class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
@@ -313,8 +321,9 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
         limit: int = 100,
         exclusive_start_shard_id: str | None = None,
         stream_arn: str | None = None,
-    ) -> dict[str, Any]:
-        """DescribeStream's ``StreamDescription`` (at most 100 shards; ``HasMoreShards``)."""
+    ) -> StreamDescription:
+        """DescribeStream: the stream's state and at most 100 shards after
+        ``exclusive_start_shard_id`` (``has_more_shards`` says whether more follow)."""
         check_int(limit, "limit", minimum=1, maximum=10000)
         stream = self._resolve(stream_name, stream_arn)
         shards = stream.shards
@@ -322,60 +331,39 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
             check_str(exclusive_start_shard_id, "exclusiveStartShardId", max_len=128)
             shards = [s for s in shards if s.shard_id > exclusive_start_shard_id]
         page = shards[: min(limit, 100)]
-        summary = stream.summary()
-        return {
-            "StreamName": stream.name,
-            "StreamARN": stream.arn,
-            "StreamStatus": stream.status,
-            "StreamModeDetails": summary["StreamModeDetails"],
-            "Shards": [stream.shard_description(s) for s in page],
-            "HasMoreShards": len(shards) > len(page),
-            "RetentionPeriodHours": stream.retention_hours,
-            "StreamCreationTimestamp": stream.creation_timestamp,
-            "EnhancedMonitoring": summary["EnhancedMonitoring"],
-            "EncryptionType": stream.encryption_type,
-            **({"KeyId": stream.key_id} if stream.key_id is not None else {}),
-        }
+        return StreamDescription(
+            stream.summary(),
+            tuple(stream.shard_description(s) for s in page),
+            len(shards) > len(page),
+        )
 
     def describe_stream_summary(
         self, stream_name: str | None = None, *, stream_arn: str | None = None
-    ) -> dict[str, Any]:
-        """DescribeStreamSummary's ``StreamDescriptionSummary``."""
+    ) -> StreamSummary:
+        """DescribeStreamSummary."""
         return self._resolve(stream_name, stream_arn).summary()
 
     def list_streams(
         self, *, limit: int = 100, exclusive_start_stream_name: str | None = None
-    ) -> dict[str, Any]:
-        """ListStreams: names in alphabetical order, with summaries."""
+    ) -> StreamPage:
+        """ListStreams: streams in name order, at most ``min(limit, 100)`` after
+        ``exclusive_start_stream_name``."""
         check_int(limit, "limit", minimum=1, maximum=10000)
         streams = sorted(self._streams.values(), key=lambda s: s.name)
         if exclusive_start_stream_name is not None:
             check_name(exclusive_start_stream_name, "exclusiveStartStreamName")
             streams = [s for s in streams if s.name > exclusive_start_stream_name]
         page = streams[: min(limit, 100)]
-        return {
-            "StreamNames": [s.name for s in page],
-            "HasMoreStreams": len(streams) > len(page),
-            "StreamSummaries": [
-                {
-                    "StreamName": s.name,
-                    "StreamARN": s.arn,
-                    "StreamStatus": s.status,
-                    "StreamModeDetails": {"StreamMode": s.mode},
-                    "StreamCreationTimestamp": s.creation_timestamp,
-                }
-                for s in page
-            ],
-        }
+        return StreamPage(tuple(s.summary() for s in page), len(streams) > len(page))
 
-    def describe_limits(self) -> dict[str, int]:
+    def describe_limits(self) -> AccountLimits:
         """DescribeLimits for this account."""
-        return {
-            "ShardLimit": ACCOUNT_SHARD_LIMIT,
-            "OpenShardCount": sum(len(s._open) for s in self._streams.values()),
-            "OnDemandStreamCount": sum(1 for s in self._streams.values() if s.mode == "ON_DEMAND"),
-            "OnDemandStreamCountLimit": ON_DEMAND_STREAM_LIMIT,
-        }
+        return AccountLimits(
+            shard_limit=ACCOUNT_SHARD_LIMIT,
+            open_shard_count=sum(len(s._open) for s in self._streams.values()),
+            on_demand_stream_count=sum(1 for s in self._streams.values() if s.mode == "ON_DEMAND"),
+            on_demand_stream_count_limit=ON_DEMAND_STREAM_LIMIT,
+        )
 
     def list_shards(
         self,
@@ -386,7 +374,7 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
         max_results: int | None = None,
         shard_filter: Mapping[str, Any] | None = None,
         stream_arn: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ShardPage:
         """ListShards with AWS's shard filters and pagination (tokens expire after 300 s)."""
         if max_results is not None:
             check_int(max_results, "maxResults", minimum=1, maximum=10000)
@@ -422,9 +410,9 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
                 check_str(exclusive_start_shard_id, "exclusiveStartShardId", max_len=128)
                 shards = [s for s in shards if s.shard_id > exclusive_start_shard_id]
         page = shards[:page_size]
-        out: dict[str, Any] = {"Shards": [stream.shard_description(s) for s in page]}
+        token = None
         if len(shards) > len(page):
-            out["NextToken"] = self._codec.encode(
+            token = self._codec.encode(
                 IteratorState(
                     "ls",
                     stream.name,
@@ -435,7 +423,7 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
                     f"{spec[0]}:{spec[1]}",
                 )
             )
-        return out
+        return ShardPage(tuple(stream.shard_description(s) for s in page), token)
 
     def _filter_spec(
         self, stream: Stream, shard_filter: Mapping[str, Any] | None
@@ -611,7 +599,7 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
         if read.throttled:
             raise ProvisionedThroughputExceededException(stream._rate_exceeded(shard))
         records = shard.records(read.start, read.end)
-        children: list[dict[str, Any]] = []
+        children: list[ChildShard] = []
         next_iterator: str | None
         if read.at_shard_end:
             next_iterator = None

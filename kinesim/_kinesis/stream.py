@@ -26,6 +26,13 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.descriptions import (
+    ChildShard,
+    MonitoringUpdate,
+    ShardCountUpdate,
+    ShardDescription,
+    StreamSummary,
+)
 from kinesim._kinesis.fanout.consumers import StreamConsumersMixin
 from kinesim._kinesis.hashing import HASH_KEY_PATTERN, MAX_HASH_KEY, even_ranges, hash_key_of
 from kinesim._kinesis.resources import check_tag_keys, check_tags
@@ -215,23 +222,18 @@ class Stream(StreamConsumersMixin):
         """
         return list(self._children.get(_shard_id(shard_id), []))
 
-    def child_shards(self, shard_id: str) -> list[dict[str, Any]]:
-        """AWS's ``ChildShards`` for a closed shard: each child, its parents, its hash key range
-        (what GetRecords and SubscribeToShard return at the end of a shard)."""
-        children = []
-        for child in self.children_of(shard_id):
-            parents = [p for p in (child.parent_shard_id, child.adjacent_parent_shard_id) if p]
-            children.append(
-                {
-                    "ShardId": child.shard_id,
-                    "ParentShards": parents,
-                    "HashKeyRange": {
-                        "StartingHashKey": str(child.hash_key_start),
-                        "EndingHashKey": str(child.hash_key_end),
-                    },
-                }
+    def child_shards(self, shard_id: str) -> list[ChildShard]:
+        """The children of a closed shard, with their parents and hash key ranges (what
+        GetRecords and SubscribeToShard report at the end of a shard)."""
+        return [
+            ChildShard(
+                child.shard_id,
+                tuple(p for p in (child.parent_shard_id, child.adjacent_parent_shard_id) if p),
+                child.hash_key_start,
+                child.hash_key_end,
             )
-        return children
+            for child in self.children_of(shard_id)
+        ]
 
     def parents_of(self, shard_id: str) -> tuple[str | None, str | None]:
         """``(parent_shard_id, adjacent_parent_shard_id)`` of any shard ever in the stream."""
@@ -814,7 +816,7 @@ class Stream(StreamConsumersMixin):
 
     def update_shard_count(
         self, target_shard_count: int, scaling_type: str = "UNIFORM_SCALING"
-    ) -> dict[str, Any]:
+    ) -> ShardCountUpdate:
         """UpdateShardCount with uniform scaling: at most double, at least half the open
         shards, at most 10 times per rolling 24 hours. Returns current and target counts.
         How the shards are split and merged: see :meth:`_scale_uniform`."""
@@ -858,12 +860,7 @@ class Stream(StreamConsumersMixin):
             self._reroute()
 
         self._control(apply, "kinesis.reshard", op="update_shard_count", target=target)
-        return {
-            "StreamName": self.name,
-            "StreamARN": self.arn,
-            "CurrentShardCount": current,
-            "TargetShardCount": target,
-        }
+        return ShardCountUpdate(self.name, self.arn, current, target)
 
     def _scale_uniform(self, target: int) -> None:
         """Reach ``target`` open shards the way AWS was recorded doing it: to scale up, split
@@ -1003,15 +1000,15 @@ class Stream(StreamConsumersMixin):
         for shard in self._shards.values():
             shard._encryption.append((shard.end_index, kind))
 
-    def enable_enhanced_monitoring(self, shard_level_metrics: Iterable[str]) -> dict[str, Any]:
+    def enable_enhanced_monitoring(self, shard_level_metrics: Iterable[str]) -> MonitoringUpdate:
         """EnableEnhancedMonitoring: emit these shard-level metrics (dimension ShardId)."""
         return self._monitoring(shard_level_metrics, enable=True)
 
-    def disable_enhanced_monitoring(self, shard_level_metrics: Iterable[str]) -> dict[str, Any]:
+    def disable_enhanced_monitoring(self, shard_level_metrics: Iterable[str]) -> MonitoringUpdate:
         """DisableEnhancedMonitoring."""
         return self._monitoring(shard_level_metrics, enable=False)
 
-    def _monitoring(self, metrics: Iterable[str], *, enable: bool) -> dict[str, Any]:
+    def _monitoring(self, metrics: Iterable[str], *, enable: bool) -> MonitoringUpdate:
         names = [
             check_enum(m, "shardLevelMetrics.member", SHARD_LEVEL_METRICS)
             for m in check_list(metrics, "shard_level_metrics", "metric names such as 'ALL'")
@@ -1026,15 +1023,10 @@ class Stream(StreamConsumersMixin):
         else:
             self.shard_level_metrics -= wanted
         self.shard_level_metrics.discard("ALL")
-        return {
-            "StreamName": self.name,
-            "StreamARN": self.arn,
-            "CurrentShardLevelMetrics": before,
-            "DesiredShardLevelMetrics": self._monitored(),
-        }
+        return MonitoringUpdate(self.name, self.arn, before, self._monitored())
 
-    def _monitored(self) -> list[str]:
-        return [m for m in SHARD_LEVEL_METRICS[:-1] if m in self.shard_level_metrics]
+    def _monitored(self) -> tuple[str, ...]:
+        return tuple(m for m in SHARD_LEVEL_METRICS[:-1] if m in self.shard_level_metrics)
 
     # -- description --------------------------------------------------------------------------
 
@@ -1042,52 +1034,36 @@ class Stream(StreamConsumersMixin):
     def creation_timestamp(self) -> datetime:
         return _epoch_datetime(self.created_ms)
 
-    def shard_description(self, shard: Shard) -> dict[str, Any]:
+    def shard_description(self, shard: Shard) -> ShardDescription:
         """The shard as DescribeStream / ListShards show it."""
-        out: dict[str, Any] = {"ShardId": shard.shard_id}
-        if shard.parent_shard_id is not None:
-            out["ParentShardId"] = shard.parent_shard_id
-        if shard.adjacent_parent_shard_id is not None:
-            out["AdjacentParentShardId"] = shard.adjacent_parent_shard_id
-        out["HashKeyRange"] = {
-            "StartingHashKey": str(shard.hash_key_start),
-            "EndingHashKey": str(shard.hash_key_end),
-        }
-        seq_range = {"StartingSequenceNumber": shard.starting_sequence_number}
-        ending = shard.ending_sequence_number
-        if ending is not None:
-            seq_range["EndingSequenceNumber"] = ending
-        out["SequenceNumberRange"] = seq_range
-        return out
+        return ShardDescription(
+            shard.shard_id,
+            shard.parent_shard_id,
+            shard.adjacent_parent_shard_id,
+            shard.hash_key_start,
+            shard.hash_key_end,
+            shard.starting_sequence_number,
+            shard.ending_sequence_number,
+        )
 
-    def _mode_details(self) -> dict[str, str]:
-        return {"StreamMode": self.mode}
-
-    def summary(self) -> dict[str, Any]:
-        """DescribeStreamSummary's ``StreamDescriptionSummary``."""
-        out: dict[str, Any] = {
-            "StreamName": self.name,
-            "StreamARN": self.arn,
-            "StreamStatus": self.status,
-            "StreamModeDetails": self._mode_details(),
-            "RetentionPeriodHours": self.retention_hours,
-            "StreamCreationTimestamp": self.creation_timestamp,
-            "EnhancedMonitoring": [{"ShardLevelMetrics": self._monitored()}],
-            "EncryptionType": self.encryption_type,
-            "OpenShardCount": len(self._open),
-            "ConsumerCount": len(self._consumers),
-            "MaxRecordSizeInKiB": self.max_record_size_kib,
-        }
-        if self.key_id is not None:
-            out["KeyId"] = self.key_id
-        if self.warm_throughput_mibps is not None:
-            out["WarmThroughput"] = {
-                "TargetMiBps": self.warm_throughput_mibps,
-                "CurrentMiBps": self.warm_throughput_mibps,
-            }
-        if self.record_distribution_strategy is not None:
-            out["RecordDistributionStrategy"] = self.record_distribution_strategy
-        return out
+    def summary(self) -> StreamSummary:
+        """DescribeStreamSummary: the stream's state now."""
+        return StreamSummary(
+            name=self.name,
+            arn=self.arn,
+            status=self.status,
+            mode=self.mode,
+            created_ms=self.created_ms,
+            retention_hours=self.retention_hours,
+            shard_level_metrics=self._monitored(),
+            encryption_type=self.encryption_type,
+            key_id=self.key_id,
+            open_shard_count=len(self._open),
+            consumer_count=len(self._consumers),
+            max_record_size_kib=self.max_record_size_kib,
+            warm_throughput_mibps=self.warm_throughput_mibps,
+            record_distribution_strategy=self.record_distribution_strategy,
+        )
 
     # -- invariants ---------------------------------------------------------------------------
 

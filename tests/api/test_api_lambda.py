@@ -9,6 +9,7 @@ import pytest
 from api_helpers import check_shape
 
 import kinesim
+from kinesim._api._lambda_wire import event_source_mapping as aws_mapping
 
 
 def shape(op, response):
@@ -148,7 +149,9 @@ def test_event_source_mapping_lifecycle(sim, lambda_, stream_arn):
     assert created["ResponseMetadata"]["HTTPStatusCode"] == 202
     uuid = created["UUID"]
     mapping = sim.lambda_.get_event_source_mapping(uuid)
-    assert {k: v for k, v in created.items() if k != "ResponseMetadata"} == mapping.describe()
+    assert {k: v for k, v in created.items() if k != "ResponseMetadata"} == aws_mapping(
+        mapping.describe()
+    )
     assert created["State"] == "Creating"
     assert created["DestinationConfig"] == {"OnFailure": {"Destination": queue.arn}}
     assert created["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kinesim
+from kinesim._kinesis.descriptions import ChildShard
 
 MAX = 2**128 - 1
 
@@ -31,12 +32,10 @@ def test_split_closes_the_parent_and_children_continue_the_series(sim: kinesim.S
     out = sim.kinesis.get_records(it)
     assert [r.data for r in out.records] == [b"before"]
     assert out.next_shard_iterator is None
-    assert [c["ShardId"] for c in out.child_shards] == [low.shard_id, high.shard_id]
-    assert out.child_shards[0]["ParentShards"] == [parent.shard_id]
-    assert out.child_shards[0]["HashKeyRange"] == {
-        "StartingHashKey": "0",
-        "EndingHashKey": str(key - 1),
-    }
+    assert out.child_shards == [
+        ChildShard(low.shard_id, (parent.shard_id,), 0, key - 1),
+        ChildShard(high.shard_id, (parent.shard_id,), key, parent.hash_key_end),
+    ]
     assert sim.trace.of_kind("kinesis.reshard")[0].fields["op"] == "split"
     stream._check()
 
@@ -87,7 +86,7 @@ def test_update_shard_count_limits(sim: kinesim.Simulator) -> None:
     targets = [8, 5, 3, 6, 4, 2, 3, 5, 7, 10]
     for target in targets:
         result = stream.update_shard_count(target)
-        assert result["TargetShardCount"] == target
+        assert result.target_shard_count == target
         assert len(stream.open_shards()) == target
         stream._check()
     with pytest.raises(kinesim.LimitExceededException, match="rolling 24-hour period"):
