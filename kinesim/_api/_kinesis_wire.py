@@ -17,16 +17,21 @@ if TYPE_CHECKING:
         StreamSummary,
     )
     from kinesim._kinesis.fanout.subscription import FanoutEvent
+    from kinesim._kinesis.queues import EntryResult, Queue, QueueRecord
     from kinesim._kinesis.shard import Record
 
 __all__ = [
     "child_shard",
     "consumer",
     "consumer_description",
+    "entry_results",
     "epoch_datetime",
     "limits",
     "list_stream_summary",
     "monitoring",
+    "queue_description",
+    "queue_record",
+    "queue_summary",
     "record",
     "shard",
     "stream_description",
@@ -119,6 +124,8 @@ def stream_summary(value: StreamSummary) -> dict[str, Any]:
         "MaxRecordSizeInKiB": value.max_record_size_kib,
         **_key_id(value),
     }
+    if value.queue_count:
+        out["QueueCount"] = value.queue_count
     if value.warm_throughput_mibps is not None:
         out["WarmThroughput"] = {
             "TargetMiBps": value.warm_throughput_mibps,
@@ -186,3 +193,71 @@ def subscribe_to_shard_event(value: FanoutEvent) -> dict[str, Any]:
     if value.child_shards is not None:
         event["ChildShards"] = [child_shard(c) for c in value.child_shards]
     return event
+
+
+def queue_description(value: Queue) -> dict[str, Any]:
+    """DescribeQueue's (CreateQueue's, UpdateQueue's) ``QueueDescription``."""
+    configurations = []
+    for stream_arn, kind, at_ms in value.starting_positions:
+        position: dict[str, Any] = {"Type": kind}
+        if at_ms is not None:
+            position["Timestamp"] = epoch_datetime(at_ms)
+        configurations.append({"StreamARN": stream_arn, "StartingPosition": position})
+    attributes = value.attributes
+    dead_letter: dict[str, Any] = {"TargetType": "BUILT_IN" if attributes.dead_letter else "NONE"}
+    if attributes.max_receive_count is not None:
+        dead_letter["MaxReceiveCount"] = attributes.max_receive_count
+    return {
+        "QueueName": value.name,
+        "QueueARN": value.arn,
+        "QueueStatus": value.status,
+        "QueueCreationTimestamp": epoch_datetime(value.created_ms),
+        "StreamConfigurationList": configurations,
+        "QueueAttributes": {
+            "VisibilityTimeoutSeconds": attributes.visibility_timeout_s,
+            "DeadLetterConfiguration": dead_letter,
+        },
+    }
+
+
+def queue_summary(value: Queue) -> dict[str, Any]:
+    """A ``QueueSummary`` of ListQueues."""
+    return {
+        "QueueName": value.name,
+        "QueueARN": value.arn,
+        "QueueStatus": value.status,
+        "QueueCreationTimestamp": epoch_datetime(value.created_ms),
+        "Streams": [
+            {"StreamARN": s.arn, "StreamCreationTimestamp": epoch_datetime(s.created_ms)}
+            for s in value.streams
+        ],
+    }
+
+
+def queue_record(value: QueueRecord) -> dict[str, Any]:
+    """A ``QueueRecord`` of ReceiveQueueRecords and ReceiveDeadLetterQueueRecords."""
+    return {
+        "ReceiptHandle": value.receipt_handle,
+        "RecordId": value.record_id,
+        "PartitionKey": value.partition_key,
+        "Data": value.data,
+        "ApproximateArrivalTimestamp": epoch_datetime(value.arrival_ms),
+        "FirstReceiveTimestamp": epoch_datetime(value.first_receive_ms),
+        "ReceiveCount": value.receive_count,
+    }
+
+
+def entry_results(values: list[EntryResult]) -> dict[str, Any]:
+    """``Successful`` and ``Failed`` of the acknowledge / visibility / restore operations."""
+    return {
+        "Successful": [{"ReceiptHandle": r.receipt_handle} for r in values if r.error_code is None],
+        "Failed": [
+            {
+                "ReceiptHandle": r.receipt_handle,
+                "ErrorCode": r.error_code,
+                "ErrorMessage": r.error_message,
+            }
+            for r in values
+            if r.error_code is not None
+        ],
+    }

@@ -10,6 +10,22 @@ from typing import Any
 
 INPUTS: dict[str, dict[str, Any]] = {
     "kinesis": {
+        "AcknowledgeDeadLetterQueueRecords": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": ("list", ("structure", ("ReceiptHandle",), {"ReceiptHandle": "string"})),
+            },
+        ),
+        "AcknowledgeQueueRecords": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": ("list", ("structure", ("ReceiptHandle",), {"ReceiptHandle": "string"})),
+            },
+        ),
         "AddTagsToStream": (
             "structure",
             ("Tags",),
@@ -18,6 +34,41 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "Tags": ("map", "string"),
                 "StreamARN": "string",
                 "StreamId": "string",
+            },
+        ),
+        "CreateQueue": (
+            "structure",
+            ("QueueName", "StreamConfigurationList"),
+            {
+                "QueueName": "string",
+                "StreamConfigurationList": (
+                    "list",
+                    (
+                        "structure",
+                        ("StreamARN",),
+                        {
+                            "StreamARN": "string",
+                            "StartingPosition": (
+                                "structure",
+                                ("Type",),
+                                {"Type": "string", "Timestamp": "timestamp"},
+                            ),
+                        },
+                    ),
+                ),
+                "QueueAttributes": (
+                    "structure",
+                    (),
+                    {
+                        "VisibilityTimeoutSeconds": "integer",
+                        "DeadLetterConfiguration": (
+                            "structure",
+                            ("TargetType",),
+                            {"TargetType": "string", "MaxReceiveCount": "integer"},
+                        ),
+                    },
+                ),
+                "Tags": ("map", "string"),
             },
         ),
         "CreateStream": (
@@ -43,6 +94,7 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "DeleteQueue": ("structure", ("QueueARN",), {"QueueARN": "string"}),
         "DeleteResourcePolicy": (
             "structure",
             ("ResourceARN",),
@@ -70,6 +122,7 @@ INPUTS: dict[str, dict[str, Any]] = {
         ),
         "DescribeAccountSettings": ("structure", (), {}),
         "DescribeLimits": ("structure", (), {}),
+        "DescribeQueue": ("structure", ("QueueARN",), {"QueueARN": "string"}),
         "DescribeStream": (
             "structure",
             (),
@@ -154,6 +207,22 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "RetentionPeriodHours": "integer",
                 "StreamARN": "string",
                 "StreamId": "string",
+            },
+        ),
+        "ListQueues": (
+            "structure",
+            (),
+            {
+                "MaxResults": "integer",
+                "NextToken": "string",
+                "StreamFilter": (
+                    "list",
+                    (
+                        "structure",
+                        ("StreamARN",),
+                        {"StreamARN": "string", "StreamCreationTimestamp": "timestamp"},
+                    ),
+                ),
             },
         ),
         "ListShards": (
@@ -254,6 +323,26 @@ INPUTS: dict[str, dict[str, Any]] = {
             ("ResourceARN", "Policy"),
             {"ResourceARN": "string", "StreamId": "string", "Policy": "string"},
         ),
+        "ReceiveDeadLetterQueueRecords": (
+            "structure",
+            ("QueueARN",),
+            {
+                "QueueARN": "string",
+                "Limit": "integer",
+                "WaitTimeSeconds": "integer",
+                "VisibilityTimeoutSeconds": "integer",
+            },
+        ),
+        "ReceiveQueueRecords": (
+            "structure",
+            ("QueueARN",),
+            {
+                "QueueARN": "string",
+                "Limit": "integer",
+                "WaitTimeSeconds": "integer",
+                "VisibilityTimeoutSeconds": "integer",
+            },
+        ),
         "RegisterStreamConsumer": (
             "structure",
             ("StreamARN", "ConsumerName"),
@@ -272,6 +361,14 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "TagKeys": ("list", "string"),
                 "StreamARN": "string",
                 "StreamId": "string",
+            },
+        ),
+        "RestoreDeadLetterQueueRecords": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": ("list", ("structure", ("ReceiptHandle",), {"ReceiptHandle": "string"})),
             },
         ),
         "SplitShard": (
@@ -343,10 +440,59 @@ INPUTS: dict[str, dict[str, Any]] = {
                 )
             },
         ),
+        "UpdateDeadLetterQueueRecordsVisibility": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": (
+                    "list",
+                    (
+                        "structure",
+                        ("ReceiptHandle", "VisibilityTimeoutSeconds"),
+                        {"ReceiptHandle": "string", "VisibilityTimeoutSeconds": "integer"},
+                    ),
+                ),
+            },
+        ),
         "UpdateMaxRecordSize": (
             "structure",
             ("MaxRecordSizeInKiB",),
             {"StreamARN": "string", "StreamId": "string", "MaxRecordSizeInKiB": "integer"},
+        ),
+        "UpdateQueue": (
+            "structure",
+            ("QueueARN", "QueueAttributes"),
+            {
+                "QueueARN": "string",
+                "QueueAttributes": (
+                    "structure",
+                    (),
+                    {
+                        "VisibilityTimeoutSeconds": "integer",
+                        "DeadLetterConfiguration": (
+                            "structure",
+                            ("TargetType",),
+                            {"TargetType": "string", "MaxReceiveCount": "integer"},
+                        ),
+                    },
+                ),
+            },
+        ),
+        "UpdateQueueRecordsVisibility": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": (
+                    "list",
+                    (
+                        "structure",
+                        ("ReceiptHandle", "VisibilityTimeoutSeconds"),
+                        {"ReceiptHandle": "string", "VisibilityTimeoutSeconds": "integer"},
+                    ),
+                ),
+            },
         ),
         "UpdateShardCount": (
             "structure",

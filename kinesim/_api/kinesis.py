@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
 from kinesim._api import _kinesis_wire as wire
 from kinesim._api._base import Client, epoch_seconds, operation, read_blob, snake_case
-from kinesim._errors import KinesimError
+from kinesim._errors import InvalidArgumentException, KinesimError, ValidationException
 from kinesim._kinesis.fanout.subscription import Subscription
+from kinesim._kinesis.queues import Queue
 from kinesim._kinesis.stream import Stream
 
 __all__ = ["NOT_SIMULATED", "EventStream", "KinesisClient", "NotSimulatedError"]
@@ -18,33 +20,13 @@ class NotSimulatedError(KinesimError, NotImplementedError):
     """An operation of AWS's Kinesis API that kinesim does not simulate (yet)."""
 
 
-#: Operations of botocore's Kinesis model that kinesim does not simulate yet: Kinesis queues
-#: (records delivered to queue consumers with visibility timeouts and a dead-letter queue) and
-#: channels (delivery to S3 / S3 Tables). The client has them, and each refuses with an error
-#: that says so, rather than pretending to succeed.
-NOT_SIMULATED: dict[str, str] = {
-    **dict.fromkeys(
-        [
-            "CreateQueue",
-            "DescribeQueue",
-            "ListQueues",
-            "UpdateQueue",
-            "DeleteQueue",
-            "ReceiveQueueRecords",
-            "AcknowledgeQueueRecords",
-            "UpdateQueueRecordsVisibility",
-            "ReceiveDeadLetterQueueRecords",
-            "AcknowledgeDeadLetterQueueRecords",
-            "RestoreDeadLetterQueueRecords",
-            "UpdateDeadLetterQueueRecordsVisibility",
-        ],
-        "Kinesis queues",
-    ),
-    **dict.fromkeys(
-        ["CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"],
-        "Kinesis channels (delivery to Amazon S3 and S3 Tables)",
-    ),
-}
+#: Operations of botocore's Kinesis model that kinesim does not simulate yet: channels (delivery
+#: to S3 / S3 Tables). The client has them, and each refuses with an error that says so, rather
+#: than pretending to succeed.
+NOT_SIMULATED: dict[str, str] = dict.fromkeys(
+    ["CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"],
+    "Kinesis channels (delivery to Amazon S3 and S3 Tables)",
+)
 
 
 def _not_simulated(name: str, what: str) -> Any:
@@ -57,6 +39,29 @@ def _not_simulated(name: str, what: str) -> Any:
     call.__name__ = call.__qualname__ = snake_case(name)
     call.__doc__ = f"AWS {name}: not simulated (raises NotImplementedError)."
     return call
+
+
+def _check_wait(wait_s: int | None) -> None:
+    if wait_s is not None and not 1 <= wait_s <= 20:
+        raise ValidationException(
+            f"1 validation error detected: Value '{wait_s}' at 'waitTimeSeconds' failed to "
+            "satisfy constraint: Member must have value between 1 and 20"
+        )
+
+
+def _token(offset: int) -> str:
+    """ListQueues' NextToken: opaque to the caller, the offset of the next page here."""
+    return base64.urlsafe_b64encode(f"queues:{offset}".encode()).decode()
+
+
+def _offset(token: str) -> int:
+    try:
+        kind, _, offset = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if kind == "queues" and offset.isdigit():
+            return int(offset)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidArgumentException("Invalid NextToken.")
 
 
 def _maybe(**members: Any) -> dict[str, Any]:
@@ -548,6 +553,146 @@ class KinesisClient(Client):
             if ms is not None:
                 out[member] = wire.epoch_datetime(ms)
         return out
+
+    # -- queues ---------------------------------------------------------------------------------
+
+    @operation("CreateQueue")
+    def _create_queue(
+        self,
+        *,
+        QueueName: str,
+        StreamConfigurationList: list[dict[str, Any]],
+        QueueAttributes: dict[str, Any] | None = None,
+        Tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The queue is ``CREATING`` for ``sim.timings.consumer_register_s``."""
+        attributes = QueueAttributes or {}
+        configurations = []
+        for config in StreamConfigurationList:
+            position = dict(config.get("StartingPosition") or {"Type": "LATEST"})
+            if "Timestamp" in position:
+                position["Timestamp"] = epoch_seconds(position["Timestamp"])
+            configurations.append({**config, "StartingPosition": position})
+        queue = self._sim.kinesis.queues.create_queue(
+            QueueName,
+            configurations,
+            visibility_timeout_s=attributes.get("VisibilityTimeoutSeconds"),
+            dead_letter=attributes.get("DeadLetterConfiguration"),
+            tags=Tags,
+        )
+        return {"QueueDescription": wire.queue_description(queue)}
+
+    @operation("DescribeQueue")
+    def _describe_queue(self, *, QueueARN: str) -> dict[str, Any]:
+        return {"QueueDescription": wire.queue_description(self._queue(QueueARN))}
+
+    @operation("ListQueues")
+    def _list_queues(
+        self,
+        *,
+        MaxResults: int | None = None,
+        NextToken: str | None = None,
+        StreamFilter: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Queues in creation order; ``NextToken`` continues after ``MaxResults`` (does not
+        expire)."""
+        arns = None if StreamFilter is None else [f["StreamARN"] for f in StreamFilter]
+        queues = self._sim.kinesis.queues.list_queues(stream_arns=arns)
+        start = 0
+        if NextToken is not None:
+            start = _offset(NextToken)
+        size = len(queues) if MaxResults is None else MaxResults
+        page = queues[start : start + size]
+        out: dict[str, Any] = {"QueueSummaries": [wire.queue_summary(q) for q in page]}
+        if start + len(page) < len(queues):
+            out["NextToken"] = _token(start + len(page))
+        return out
+
+    @operation("UpdateQueue")
+    def _update_queue(self, *, QueueARN: str, QueueAttributes: dict[str, Any]) -> dict[str, Any]:
+        queue = self._sim.kinesis.queues.update_queue(
+            QueueARN,
+            visibility_timeout_s=QueueAttributes.get("VisibilityTimeoutSeconds"),
+            dead_letter=QueueAttributes.get("DeadLetterConfiguration"),
+        )
+        return {"QueueDescription": wire.queue_description(queue)}
+
+    @operation("DeleteQueue")
+    def _delete_queue(self, *, QueueARN: str) -> dict[str, Any]:
+        self._sim.kinesis.queues.delete_queue(QueueARN)
+        return {}
+
+    def _queue(self, arn: str) -> Queue:
+        return self._sim.kinesis.queues.queue(arn)
+
+    @operation("ReceiveQueueRecords")
+    def _receive_queue_records(
+        self,
+        *,
+        QueueARN: str,
+        Limit: int = 10,
+        WaitTimeSeconds: int | None = None,
+        VisibilityTimeoutSeconds: int | None = None,
+    ) -> dict[str, Any]:
+        """Returns at once: ``WaitTimeSeconds`` (1-20) is checked, not waited (advance the
+        simulator to let visibility timeouts pass)."""
+        return self._receive(QueueARN, Limit, WaitTimeSeconds, VisibilityTimeoutSeconds, False)
+
+    @operation("ReceiveDeadLetterQueueRecords")
+    def _receive_dead_letter_queue_records(
+        self,
+        *,
+        QueueARN: str,
+        Limit: int = 10,
+        WaitTimeSeconds: int | None = None,
+        VisibilityTimeoutSeconds: int | None = None,
+    ) -> dict[str, Any]:
+        """Returns at once, as ReceiveQueueRecords."""
+        return self._receive(QueueARN, Limit, WaitTimeSeconds, VisibilityTimeoutSeconds, True)
+
+    def _receive(
+        self, arn: str, limit: int, wait_s: int | None, visibility_s: int | None, dead: bool
+    ) -> dict[str, Any]:
+        _check_wait(wait_s)
+        queue = self._queue(arn)
+        receive = queue.receive_dead_letters if dead else queue.receive
+        records = receive(limit=limit, visibility_timeout_s=visibility_s)
+        return {"QueueRecords": [wire.queue_record(r) for r in records]}
+
+    @operation("AcknowledgeQueueRecords")
+    def _acknowledge_queue_records(
+        self, *, QueueARN: str, Entries: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        handles = [e["ReceiptHandle"] for e in Entries]
+        return wire.entry_results(self._queue(QueueARN).acknowledge(handles))
+
+    @operation("AcknowledgeDeadLetterQueueRecords")
+    def _acknowledge_dead_letter_queue_records(
+        self, *, QueueARN: str, Entries: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        handles = [e["ReceiptHandle"] for e in Entries]
+        return wire.entry_results(self._queue(QueueARN).acknowledge(handles, dead=True))
+
+    @operation("UpdateQueueRecordsVisibility")
+    def _update_queue_records_visibility(
+        self, *, QueueARN: str, Entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        pairs = [(e["ReceiptHandle"], e["VisibilityTimeoutSeconds"]) for e in Entries]
+        return wire.entry_results(self._queue(QueueARN).change_visibility(pairs))
+
+    @operation("UpdateDeadLetterQueueRecordsVisibility")
+    def _update_dead_letter_queue_records_visibility(
+        self, *, QueueARN: str, Entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        pairs = [(e["ReceiptHandle"], e["VisibilityTimeoutSeconds"]) for e in Entries]
+        return wire.entry_results(self._queue(QueueARN).change_visibility(pairs, dead=True))
+
+    @operation("RestoreDeadLetterQueueRecords")
+    def _restore_dead_letter_queue_records(
+        self, *, QueueARN: str, Entries: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        handles = [e["ReceiptHandle"] for e in Entries]
+        return wire.entry_results(self._queue(QueueARN).restore(handles))
 
     # -- enhanced fan-out -----------------------------------------------------------------------
 

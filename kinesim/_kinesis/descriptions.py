@@ -72,6 +72,7 @@ class StreamSummary:
     max_record_size_kib: int
     warm_throughput_mibps: int | None = None
     record_distribution_strategy: str | None = None
+    queue_count: int = 0
 
     @property
     def creation_timestamp(self) -> datetime:

@@ -1,5 +1,5 @@
 """Account-level and by-ARN operations of ``sim.kinesis``: tags and resource policies of any
-Kinesis resource (a stream or an enhanced fan-out consumer), and the account's minimum
+Kinesis resource (a stream, an enhanced fan-out consumer or a queue), and the account's minimum
 throughput billing commitment (DescribeAccountSettings / UpdateAccountSettings).
 
 Resource policies are stored and returned, not enforced: kinesim runs every call as the account
@@ -19,6 +19,7 @@ from kinesim._kinesis.validate import check_enum, check_list, check_str, fail
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
     from kinesim._kinesis.fanout.consumers import Consumer
+    from kinesim._kinesis.queues import Queue, QueueService
     from kinesim._kinesis.stream import Stream
     from kinesim._simulator import Simulator
 
@@ -30,7 +31,8 @@ MAX_TAGS = 50
 #: disabled." (MinimumThroughputBillingCommitmentInput)
 COMMITMENT_MIN_MS = 24 * 3_600_000
 #: ResourceARN's pattern for a stream or consumer (the botocore model's, anchored).
-_RESOURCE_ARN = r"arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+"
+_RESOURCE_ARN = r"arn:aws.*:kinesis:.*:\d{12}:.*(stream|queue)/\S+"
+_QUEUE_ARN = re.compile(r"arn:aws[^:]*:kinesis:[^:]*:\d{12}:queue/\S+")
 _CONSUMER_PART = re.compile(r"/consumer/[a-zA-Z0-9_.-]+:[0-9]+$")
 #: PutResourcePolicy's Policy: at most 20,480 characters (AWS API reference).
 MAX_POLICY_CHARS = 20_480
@@ -53,6 +55,7 @@ class KinesisResourcesMixin:
 
     # Provided by the Kinesis service.
     sim: Simulator
+    queues: QueueService
 
     def stream_by_arn(self, arn: str) -> Stream:
         raise NotImplementedError
@@ -62,10 +65,12 @@ class KinesisResourcesMixin:
 
     # -- resources by ARN ---------------------------------------------------------------------
 
-    def resource_by_arn(self, resource_arn: str) -> Stream | Consumer:
-        """The stream or enhanced fan-out consumer this ARN names (``ResourceNotFoundException``
-        if it does not exist)."""
+    def resource_by_arn(self, resource_arn: str) -> Stream | Consumer | Queue:
+        """The stream, enhanced fan-out consumer or queue this ARN names
+        (``ResourceNotFoundException`` if it does not exist)."""
         check_str(resource_arn, "resourceARN", max_len=2048, pattern=_RESOURCE_ARN)
+        if _QUEUE_ARN.fullmatch(resource_arn):
+            return self.queues.queue(resource_arn)
         if _CONSUMER_PART.search(resource_arn):
             return self.consumer_by_arn(resource_arn)
         return self.stream_by_arn(resource_arn)

@@ -35,6 +35,7 @@ from kinesim._kinesis.descriptions import (
 )
 from kinesim._kinesis.fanout.consumers import KinesisFanoutMixin
 from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorState
+from kinesim._kinesis.queues import QueueService
 from kinesim._kinesis.resources import BillingCommitment, KinesisResourcesMixin, check_tags
 from kinesim._kinesis.shard import MAX_READ_RECORDS, Record, Shard
 from kinesim._kinesis.stream import (
@@ -110,6 +111,8 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
         key = sim.random("kinesis.iterators").getrandbits(256).to_bytes(32, "big")
         self._codec = IteratorCodec(key)
         self._serial = 0
+        #: Kinesis queues (CreateQueue, ReceiveQueueRecords, ...).
+        self.queues = QueueService(sim)
         self._commitment = BillingCommitment("DISABLED")
         self._commitment_end = None
 
@@ -278,6 +281,11 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
             raise ResourceInUseException(
                 f"Stream {stream.name} under account {self.sim.account_id} is already being "
                 "deleted."
+            )
+        if stream.queue_count:
+            raise ResourceInUseException(
+                f"Stream {stream.name} under account {self.sim.account_id} has queues. Delete "
+                "them with DeleteQueue before you delete the stream."
             )
         if stream._consumers and not enforce_consumer_deletion:
             raise ResourceInUseException(

@@ -306,6 +306,11 @@ class Stream(StreamConsumersMixin):
                 f"instead in state {self.status}"
             )
 
+    @property
+    def queue_count(self) -> int:
+        """How many Kinesis queues deliver this stream's records."""
+        return len(self.service.queues.on_stream(self))
+
     def _require_provisioned(self, operation: str) -> None:
         if self.mode != "PROVISIONED":
             raise ValidationException(
@@ -903,6 +908,11 @@ class Stream(StreamConsumersMixin):
             raise InvalidArgumentException(
                 f"Stream {self.name} under account {self.account_id} is already in {mode} mode."
             )
+        if mode == "PROVISIONED" and self.queue_count:
+            raise ResourceInUseException(
+                f"Stream {self.name} under account {self.account_id} has queues. Delete them "
+                "with DeleteQueue before you switch the stream to PROVISIONED capacity mode."
+            )
         self._mode_switches_ms = [*recent, now_ms]
 
         def apply() -> None:
@@ -1063,6 +1073,7 @@ class Stream(StreamConsumersMixin):
             max_record_size_kib=self.max_record_size_kib,
             warm_throughput_mibps=self.warm_throughput_mibps,
             record_distribution_strategy=self.record_distribution_strategy,
+            queue_count=self.queue_count,
         )
 
     # -- invariants ---------------------------------------------------------------------------

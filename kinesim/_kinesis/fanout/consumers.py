@@ -328,7 +328,8 @@ class ConsumerRegistry:
                 f"Consumer {name} under stream {stream.name} under account {sim.account_id} "
                 "already exists."
             )
-        if len(self._consumers) >= MAX_CONSUMERS_PER_STREAM:
+        # A Kinesis queue counts as a registered consumer too (CreateQueue's documentation).
+        if len(self._consumers) + stream.queue_count >= MAX_CONSUMERS_PER_STREAM:
             raise LimitExceededException(
                 f"Stream {stream.name} under account {sim.account_id} already has "
                 f"{MAX_CONSUMERS_PER_STREAM} registered consumers, the most a stream can have."
