@@ -25,6 +25,12 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.control import (
+    MAX_RETENTION_HOURS,
+    MAX_SHARDS_PER_STREAM,
+    MIN_RETENTION_HOURS,
+    RECORD_DISTRIBUTION_STRATEGIES,
+)
 from kinesim._kinesis.descriptions import (
     AccountLimits,
     ChildShard,
@@ -38,15 +44,7 @@ from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorS
 from kinesim._kinesis.queues import QueueService
 from kinesim._kinesis.resources import BillingCommitment, KinesisResourcesMixin, check_tags
 from kinesim._kinesis.shard import MAX_READ_RECORDS, Record, Shard
-from kinesim._kinesis.stream import (
-    MAX_RETENTION_HOURS,
-    MAX_SHARDS_PER_STREAM,
-    MIN_RETENTION_HOURS,
-    RECORD_DISTRIBUTION_STRATEGIES,
-    PutRecordResult,
-    PutRecordsResult,
-    Stream,
-)
+from kinesim._kinesis.stream import PutRecordResult, PutRecordsResult, Stream
 from kinesim._kinesis.validate import check_enum, check_int, check_name, check_str
 
 if TYPE_CHECKING:
