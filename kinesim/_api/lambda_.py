@@ -14,7 +14,12 @@ from kinesim._api._base import STATUS, Client, StreamingBody, epoch_seconds, ope
 from kinesim._errors import InvalidParameterValueException, KinesimValueError
 from kinesim._esm.mapping import EventSourceMapping
 from kinesim._lambda.function import Function
-from kinesim._lambda.package import DeploymentPackage, PackageHandler, read_s3_package
+from kinesim._lambda.package import (
+    DeploymentPackage,
+    PackageHandler,
+    check_runtime,
+    read_s3_package,
+)
 
 if TYPE_CHECKING:
     from kinesim._destinations.s3 import S3Service
@@ -169,6 +174,8 @@ class LambdaClient(Client):
             )
             out = _configuration(fn)
         else:
+            if Runtime is not None:
+                check_runtime(Runtime)  # refused as AWS refuses it, even when only echoed
             fn = self._sim.lambda_.create_function(
                 FunctionName,
                 handler,

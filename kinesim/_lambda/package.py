@@ -255,7 +255,6 @@ class PackageHandler:
         self.handler = handler
         self._origin = f"/var/task<{function_name}>"
         self._function: Callable[[Any, Any], Any] | None = None
-        self.__qualname__ = self.__name__ = handler
 
     def __repr__(self) -> str:
         return f"<PackageHandler {self.handler!r}>"

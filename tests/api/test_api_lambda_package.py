@@ -210,6 +210,8 @@ def test_runtimes_are_checked_at_create(sim, lambda_, runtime, error, text):
     with pytest.raises(error) as info:
         create(lambda_, "f", APP, runtime=runtime)
     assert text in str(info.value)
+    with pytest.raises(error):  # also when kinesim's handler= gives the code
+        lambda_.create_function(FunctionName="g", Runtime=runtime, handler=print)
     assert sim.lambda_.list_functions() == []
 
 
