@@ -14,7 +14,7 @@ from hypothesis.errors import InvalidArgument
 
 from kinesim import Simulator
 from kinesim import strategies as ks
-from kinesim._api._lambda_wire import event_source_mapping as aws_mapping
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 FAST = settings(max_examples=40)
 

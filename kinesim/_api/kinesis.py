@@ -6,7 +6,7 @@ import base64
 from collections.abc import Iterator
 from typing import Any
 
-from kinesim._api import _kinesis_wire as wire
+from kinesim._api import _kinesis_responses as responses
 from kinesim._api._base import Client, epoch_seconds, operation, read_blob, snake_case
 from kinesim._errors import InvalidArgumentException, KinesimError, ValidationException
 from kinesim._kinesis.fanout.subscription import Subscription
@@ -87,7 +87,7 @@ class EventStream:
             if self._next < len(events):
                 event = events[self._next]
                 self._next += 1
-                yield {"SubscribeToShardEvent": wire.subscribe_to_shard_event(event)}
+                yield {"SubscribeToShardEvent": responses.subscribe_to_shard_event(event)}
             elif not self.subscription.active or not sim.step():
                 return
 
@@ -153,14 +153,14 @@ class KinesisClient(Client):
             exclusive_start_shard_id=ExclusiveStartShardId,
             stream_arn=StreamARN,
         )
-        return {"StreamDescription": wire.stream_description(description)}
+        return {"StreamDescription": responses.stream_description(description)}
 
     @operation("DescribeStreamSummary")
     def _describe_stream_summary(
         self, *, StreamName: str | None = None, StreamARN: str | None = None
     ) -> dict[str, Any]:
         summary = self._sim.kinesis.describe_stream_summary(StreamName, stream_arn=StreamARN)
-        return {"StreamDescriptionSummary": wire.stream_summary(summary)}
+        return {"StreamDescriptionSummary": responses.stream_summary(summary)}
 
     @operation("ListStreams")
     def _list_streams(
@@ -172,7 +172,7 @@ class KinesisClient(Client):
         return {
             "StreamNames": page.names,
             "HasMoreStreams": page.has_more_streams,
-            "StreamSummaries": [wire.list_stream_summary(s) for s in page.streams],
+            "StreamSummaries": [responses.list_stream_summary(s) for s in page.streams],
         }
 
     @operation("ListShards")
@@ -194,7 +194,7 @@ class KinesisClient(Client):
             shard_filter=None if ShardFilter is None else dict(ShardFilter),
             stream_arn=StreamARN,
         )
-        out: dict[str, Any] = {"Shards": [wire.shard(s) for s in page.shards]}
+        out: dict[str, Any] = {"Shards": [responses.shard(s) for s in page.shards]}
         if page.next_token is not None:
             out["NextToken"] = page.next_token
         return out
@@ -283,13 +283,13 @@ class KinesisClient(Client):
             self._sim.kinesis.stream_by_arn(StreamARN)
         result = self._sim.kinesis.get_records(ShardIterator, limit=Limit)
         out: dict[str, Any] = {
-            "Records": [wire.record(r) for r in result.records],
+            "Records": [responses.record(r) for r in result.records],
             "MillisBehindLatest": result.millis_behind_latest,
         }
         if result.next_shard_iterator is not None:
             out["NextShardIterator"] = result.next_shard_iterator
         if result.child_shards:
-            out["ChildShards"] = [wire.child_shard(c) for c in result.child_shards]
+            out["ChildShards"] = [responses.child_shard(c) for c in result.child_shards]
         return out
 
     # -- resharding and retention ---------------------------------------------------------------
@@ -412,7 +412,7 @@ class KinesisClient(Client):
 
     @operation("DescribeLimits")
     def _describe_limits(self) -> dict[str, Any]:
-        return wire.limits(self._sim.kinesis.describe_limits())
+        return responses.limits(self._sim.kinesis.describe_limits())
 
     # -- encryption and monitoring --------------------------------------------------------------
 
@@ -449,7 +449,7 @@ class KinesisClient(Client):
         StreamARN: str | None = None,
     ) -> dict[str, Any]:
         stream = self._stream(StreamName, StreamARN)
-        return wire.monitoring(stream.enable_enhanced_monitoring(list(ShardLevelMetrics)))
+        return responses.monitoring(stream.enable_enhanced_monitoring(list(ShardLevelMetrics)))
 
     @operation("DisableEnhancedMonitoring")
     def _disable_enhanced_monitoring(
@@ -460,7 +460,7 @@ class KinesisClient(Client):
         StreamARN: str | None = None,
     ) -> dict[str, Any]:
         stream = self._stream(StreamName, StreamARN)
-        return wire.monitoring(stream.disable_enhanced_monitoring(list(ShardLevelMetrics)))
+        return responses.monitoring(stream.disable_enhanced_monitoring(list(ShardLevelMetrics)))
 
     # -- tags -----------------------------------------------------------------------------------
 
@@ -551,7 +551,7 @@ class KinesisClient(Client):
             ("EarliestAllowedEndAt", commitment.earliest_allowed_end_ms),
         ):
             if ms is not None:
-                out[member] = wire.epoch_datetime(ms)
+                out[member] = responses.epoch_datetime(ms)
         return out
 
     # -- queues ---------------------------------------------------------------------------------
@@ -580,11 +580,11 @@ class KinesisClient(Client):
             dead_letter=attributes.get("DeadLetterConfiguration"),
             tags=Tags,
         )
-        return {"QueueDescription": wire.queue_description(queue)}
+        return {"QueueDescription": responses.queue_description(queue)}
 
     @operation("DescribeQueue")
     def _describe_queue(self, *, QueueARN: str) -> dict[str, Any]:
-        return {"QueueDescription": wire.queue_description(self._queue(QueueARN))}
+        return {"QueueDescription": responses.queue_description(self._queue(QueueARN))}
 
     @operation("ListQueues")
     def _list_queues(
@@ -603,7 +603,7 @@ class KinesisClient(Client):
             start = _offset(NextToken)
         size = len(queues) if MaxResults is None else MaxResults
         page = queues[start : start + size]
-        out: dict[str, Any] = {"QueueSummaries": [wire.queue_summary(q) for q in page]}
+        out: dict[str, Any] = {"QueueSummaries": [responses.queue_summary(q) for q in page]}
         if start + len(page) < len(queues):
             out["NextToken"] = _token(start + len(page))
         return out
@@ -615,7 +615,7 @@ class KinesisClient(Client):
             visibility_timeout_s=QueueAttributes.get("VisibilityTimeoutSeconds"),
             dead_letter=QueueAttributes.get("DeadLetterConfiguration"),
         )
-        return {"QueueDescription": wire.queue_description(queue)}
+        return {"QueueDescription": responses.queue_description(queue)}
 
     @operation("DeleteQueue")
     def _delete_queue(self, *, QueueARN: str) -> dict[str, Any]:
@@ -657,49 +657,49 @@ class KinesisClient(Client):
         queue = self._queue(arn)
         receive = queue.receive_dead_letters if dead else queue.receive
         records = receive(limit=limit, visibility_timeout_s=visibility_s)
-        return {"QueueRecords": [wire.queue_record(r) for r in records]}
+        return {"QueueRecords": [responses.queue_record(r) for r in records]}
 
     @operation("AcknowledgeQueueRecords")
     def _acknowledge_queue_records(
         self, *, QueueARN: str, Entries: list[dict[str, str]]
     ) -> dict[str, Any]:
         handles = [e["ReceiptHandle"] for e in Entries]
-        return wire.entry_results(self._queue(QueueARN).acknowledge(handles))
+        return responses.entry_results(self._queue(QueueARN).acknowledge(handles))
 
     @operation("AcknowledgeDeadLetterQueueRecords")
     def _acknowledge_dead_letter_queue_records(
         self, *, QueueARN: str, Entries: list[dict[str, str]]
     ) -> dict[str, Any]:
         handles = [e["ReceiptHandle"] for e in Entries]
-        return wire.entry_results(self._queue(QueueARN).acknowledge(handles, dead=True))
+        return responses.entry_results(self._queue(QueueARN).acknowledge(handles, dead=True))
 
     @operation("UpdateQueueRecordsVisibility")
     def _update_queue_records_visibility(
         self, *, QueueARN: str, Entries: list[dict[str, Any]]
     ) -> dict[str, Any]:
         pairs = [(e["ReceiptHandle"], e["VisibilityTimeoutSeconds"]) for e in Entries]
-        return wire.entry_results(self._queue(QueueARN).change_visibility(pairs))
+        return responses.entry_results(self._queue(QueueARN).change_visibility(pairs))
 
     @operation("UpdateDeadLetterQueueRecordsVisibility")
     def _update_dead_letter_queue_records_visibility(
         self, *, QueueARN: str, Entries: list[dict[str, Any]]
     ) -> dict[str, Any]:
         pairs = [(e["ReceiptHandle"], e["VisibilityTimeoutSeconds"]) for e in Entries]
-        return wire.entry_results(self._queue(QueueARN).change_visibility(pairs, dead=True))
+        return responses.entry_results(self._queue(QueueARN).change_visibility(pairs, dead=True))
 
     @operation("RestoreDeadLetterQueueRecords")
     def _restore_dead_letter_queue_records(
         self, *, QueueARN: str, Entries: list[dict[str, str]]
     ) -> dict[str, Any]:
         handles = [e["ReceiptHandle"] for e in Entries]
-        return wire.entry_results(self._queue(QueueARN).restore(handles))
+        return responses.entry_results(self._queue(QueueARN).restore(handles))
 
     # -- enhanced fan-out -----------------------------------------------------------------------
 
     @operation("RegisterStreamConsumer")
     def _register_stream_consumer(self, *, StreamARN: str, ConsumerName: str) -> dict[str, Any]:
         consumer = self._sim.kinesis.register_stream_consumer(StreamARN, ConsumerName)
-        return {"Consumer": wire.consumer(consumer.description())}
+        return {"Consumer": responses.consumer(consumer.description())}
 
     @operation("DescribeStreamConsumer")
     def _describe_stream_consumer(
@@ -712,7 +712,7 @@ class KinesisClient(Client):
         description = self._sim.kinesis.describe_stream_consumer(
             stream_arn=StreamARN, consumer_name=ConsumerName, consumer_arn=ConsumerARN
         )
-        return {"ConsumerDescription": wire.consumer_description(description)}
+        return {"ConsumerDescription": responses.consumer_description(description)}
 
     @operation("ListStreamConsumers")
     def _list_stream_consumers(
@@ -721,7 +721,7 @@ class KinesisClient(Client):
         page = self._sim.kinesis.list_stream_consumers(
             StreamARN, max_results=MaxResults, next_token=NextToken
         )
-        out: dict[str, Any] = {"Consumers": [wire.consumer(c) for c in page.consumers]}
+        out: dict[str, Any] = {"Consumers": [responses.consumer(c) for c in page.consumers]}
         if page.next_token is not None:
             out["NextToken"] = page.next_token
         return out

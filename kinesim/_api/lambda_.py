@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from kinesim._api import _lambda_wire
+from kinesim._api import _lambda_responses
 from kinesim._api._base import STATUS, Client, StreamingBody, epoch_seconds, operation, read_blob
 from kinesim._errors import InvalidParameterValueException, KinesimValueError
 from kinesim._esm.mapping import EventSourceMapping
@@ -312,12 +312,12 @@ class LambdaClient(Client):
                 FilterCriteria=FilterCriteria,
             ),
         )
-        return _lambda_wire.event_source_mapping(mapping.describe())
+        return _lambda_responses.event_source_mapping(mapping.describe())
 
     @operation("GetEventSourceMapping")
     def _get_event_source_mapping(self, *, UUID: str) -> dict[str, Any]:
         mapping = self._sim.lambda_.get_event_source_mapping(UUID)
-        return _lambda_wire.event_source_mapping(mapping.describe())
+        return _lambda_responses.event_source_mapping(mapping.describe())
 
     @operation("ListEventSourceMappings")
     def _list_event_source_mappings(
@@ -328,7 +328,7 @@ class LambdaClient(Client):
         )
         return {
             "EventSourceMappings": [
-                _lambda_wire.event_source_mapping(m.describe()) for m in mappings
+                _lambda_responses.event_source_mapping(m.describe()) for m in mappings
             ]
         }
 
@@ -369,9 +369,9 @@ class LambdaClient(Client):
         if DestinationConfig is not None:
             changes["on_failure"] = _on_failure(DestinationConfig)
         mapping = self._sim.lambda_.update_event_source_mapping(UUID, **changes)
-        return _lambda_wire.event_source_mapping(mapping.describe())
+        return _lambda_responses.event_source_mapping(mapping.describe())
 
     @operation("DeleteEventSourceMapping", status=202)
     def _delete_event_source_mapping(self, *, UUID: str) -> dict[str, Any]:
         mapping = self._sim.lambda_.delete_event_source_mapping(UUID)
-        return _lambda_wire.event_source_mapping(mapping.describe())
+        return _lambda_responses.event_source_mapping(mapping.describe())

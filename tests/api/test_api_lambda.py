@@ -9,7 +9,7 @@ import pytest
 from api_helpers import check_shape
 
 import kinesim
-from kinesim._api._lambda_wire import event_source_mapping as aws_mapping
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 
 def shape(op, response):

@@ -8,7 +8,7 @@ import pytest
 from esm_helpers import Recorder, put, setup
 
 import kinesim
-from kinesim._api._lambda_wire import event_source_mapping as aws_mapping
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 
 def test_describe_has_awss_defaults_and_shape() -> None:

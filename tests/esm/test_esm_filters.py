@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kinesim
-from kinesim._api._lambda_wire import event_source_mapping as aws_mapping
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 from kinesim._esm.filters import RecordFilter, parse_pattern
 
 # -- the matcher, record by record -------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from esm_helpers import Recorder, datas, put, setup
 
 import kinesim
-from kinesim._api._lambda_wire import event_source_mapping as aws_mapping
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import kinesim
-from kinesim._api._lambda_wire import event_source_mapping as aws_mapping
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 
 class Summer:

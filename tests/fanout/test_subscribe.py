@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import kinesim
 from kinesim import Limits, ProvisionedThroughputExceededException, Simulator, Timings
-from kinesim._api._kinesis_wire import subscribe_to_shard_event as aws_event
+from kinesim._api._kinesis_responses import subscribe_to_shard_event as aws_event
 from kinesim._kinesis.fanout import (
     EVENT_MAX_BYTES,
     PIPE_BYTES_PER_S,

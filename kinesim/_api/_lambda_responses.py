@@ -1,10 +1,10 @@
-"""Lambda values as AWS's wire shapes (``sim.client("lambda")`` and ``mock_aws`` share it)."""
+"""Lambda values as AWS response members (``sim.client("lambda")`` and ``mock_aws`` share them)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from kinesim._api._kinesis_wire import epoch_datetime
+from kinesim._api._kinesis_responses import epoch_datetime
 
 if TYPE_CHECKING:
     from kinesim._esm.description import MappingDescription

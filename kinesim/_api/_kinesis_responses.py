@@ -1,4 +1,4 @@
-"""Kinesis values as AWS's wire shapes: the one place kinesim's Kinesis domain values become
+"""Kinesis values as AWS response members: the one place kinesim's Kinesis domain values become
 boto3's PascalCase response members (``sim.client("kinesis")`` and ``mock_aws`` share it)."""
 
 from __future__ import annotations
