@@ -69,6 +69,7 @@ OPERATIONS = {
     ],
     "sns": ["CreateTopic", "ListSubscriptionsByTopic", "Publish", "Subscribe"],
     "s3": ["CreateBucket", "GetObject", "ListObjectsV2", "PutObject"],
+    "cloudwatch": ["GetMetricData", "GetMetricStatistics", "ListMetrics"],
 }
 
 

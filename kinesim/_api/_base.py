@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import kinesim._errors as _errors
 from kinesim._api._shapes import INPUTS
-from kinesim._errors import AWSError, KinesimTypeError, KinesimValueError, ParamValidationError
+from kinesim._errors import (
+    AWSError,
+    KinesimTypeError,
+    KinesimValueError,
+    ParamValidationError,
+    as_client_error,
+)
 
 if TYPE_CHECKING:
     from kinesim._simulator import Simulator
@@ -146,6 +152,26 @@ class Client:
     def __repr__(self) -> str:
         return f"<kinesim {self.service_name} client>"
 
+    def get_paginator(self, operation_name: str) -> Any:
+        """Not on kinesim's own clients: paginators (and waiters) are botocore's."""
+        raise KinesimValueError(
+            f"kinesim's {self.service_name} client has no paginators; for "
+            f"get_paginator({operation_name!r}) use boto3 inside kinesim.mock_aws(sim), which "
+            "gives botocore's own paginators and waiters over this simulator"
+        )
+
+    def get_waiter(self, waiter_name: str) -> Any:
+        """Not on kinesim's own clients: waiters (and paginators) are botocore's."""
+        raise KinesimValueError(
+            f"kinesim's {self.service_name} client has no waiters; for "
+            f"get_waiter({waiter_name!r}) use boto3 inside kinesim.mock_aws(sim), which gives "
+            "botocore's own waiters and paginators over this simulator (whose waits are virtual)"
+        )
+
+    def can_paginate(self, operation_name: str) -> bool:
+        """False: kinesim's own clients have no paginators (see :meth:`get_paginator`)."""
+        return False
+
     @property
     def operations(self) -> list[str]:
         """The snake_case operations this client covers."""
@@ -183,7 +209,11 @@ def _public_method(
                 + (f": {hint}" if hint else "")
                 + f". It takes {', '.join(sorted(translated))}."
             )
-        response = method(self, **kwargs)
+        try:
+            response = method(self, **kwargs)
+        except AWSError as error:
+            as_client_error(error, op.name)
+            raise
         response["ResponseMetadata"] = {
             "RequestId": self._request_id(),
             "HTTPStatusCode": response.pop(STATUS, op.status),

@@ -1,0 +1,142 @@
+"""The ``json`` (Kinesis, SQS, CloudWatch) and ``rest-json`` (Lambda) protocols: members as JSON
+in the body; for rest-json, members the model locates in headers, the status code or a raw
+payload go there. Event-stream output (SubscribeToShard) is framed by :mod:`.eventstream`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from kinesim._api.wire import eventstream
+from kinesim._api.wire._common import WireResponse, blob_bytes, blob_text, timestamp
+from kinesim._errors import AWSError
+
+__all__ = ["error", "success"]
+
+
+def encode(shape: Any, value: Any) -> Any:
+    """``value`` as JSON data for ``shape`` (timestamps as epoch seconds, blobs base64)."""
+    kind = shape.type_name
+    if kind == "structure":
+        out = {}
+        for name, item in value.items():
+            member = shape.members[name]  # a KeyError here is a kinesim bug: fail loudly
+            out[member.serialization.get("name", name)] = encode(member, item)
+        return out
+    if kind == "list":
+        return [encode(shape.member, item) for item in value]
+    if kind == "map":
+        return {key: encode(shape.value, item) for key, item in value.items()}
+    if kind == "blob":
+        return blob_text(value)
+    if kind == "timestamp":
+        return timestamp(value, shape.serialization.get("timestampFormat", "unixTimestamp"))
+    return value
+
+
+def _dumps(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()
+
+
+def _content_type(protocol: str, operation_model: Any) -> str:
+    if protocol == "rest-json":
+        return "application/json"
+    version = operation_model.service_model.metadata.get("jsonVersion", "1.0")
+    return f"application/x-amz-json-{version}"
+
+
+def success(
+    protocol: str, operation_model: Any, response: dict[str, Any], status: int, request_id: str
+) -> WireResponse:
+    shape = operation_model.output_shape
+    headers = {
+        "x-amzn-RequestId": request_id,
+        "Content-Type": _content_type(protocol, operation_model),
+    }
+    if shape is None:
+        return WireResponse(status, headers, b"{}")
+    body_members: dict[str, Any] = {}
+    payload_name = shape.serialization.get("payload")
+    payload: bytes | None = None
+    stream = None
+    for name, value in response.items():
+        member = shape.members[name]
+        location = member.serialization.get("location")
+        if member.serialization.get("eventstream"):
+            stream = (member, value)
+        elif location == "header":
+            headers[member.serialization["name"]] = _header_value(member, value)
+        elif location == "statusCode":
+            status = int(value)
+        elif name == payload_name:
+            if member.type_name in ("blob", "string"):
+                payload = blob_bytes(value)
+            else:
+                payload = _dumps(encode(member, value))
+        elif location is None:
+            body_members[name] = value
+    if stream is not None:
+        headers["Content-Type"] = "application/vnd.amazon.eventstream"
+        member, events = stream
+        initial = _dumps(encode(shape, body_members))
+        return WireResponse(
+            status, headers, chunks=_event_chunks(member, events, initial), close=events.close
+        )
+    if payload is None:
+        payload = _dumps(encode(shape, body_members))
+    return WireResponse(status, headers, payload)
+
+
+def _header_value(member: Any, value: Any) -> str:
+    if member.type_name == "timestamp":
+        return str(timestamp(value, member.serialization.get("timestampFormat", "rfc822")))
+    if member.type_name == "boolean":
+        return "true" if value else "false"
+    return str(value)
+
+
+def _event_chunks(member: Any, events: Any, initial: bytes) -> Iterator[bytes]:
+    """The initial response, then one message per event, encoded as the events come (so a
+    reader that stops early leaves the rest of the subscription unread)."""
+    yield eventstream.message(
+        {":message-type": "event", ":event-type": "initial-response"}, initial
+    )
+    for event in events:
+        ((name, body),) = event.items()
+        yield eventstream.message(
+            {
+                ":message-type": "event",
+                ":event-type": name,
+                ":content-type": "application/json",
+            },
+            _dumps(encode(member.members[name], body)),
+        )
+
+
+def error(protocol: str, operation_model: Any, err: AWSError, request_id: str) -> WireResponse:
+    service_model = operation_model.service_model
+    headers = {
+        "x-amzn-RequestId": request_id,
+        "Content-Type": _content_type(protocol, operation_model),
+    }
+    body: dict[str, Any] = {"message": err.message, **err.extra}
+    if protocol == "rest-json":
+        headers["x-amzn-ErrorType"] = err.code
+        body.setdefault("Type", "User")
+    else:
+        body["__type"] = err.code
+        # A service that was once query-protocol (SQS) sends the query code alongside.
+        if "awsQueryCompatible" in service_model.metadata:
+            query_code = _query_code(service_model, err.code)
+            if query_code is not None:
+                headers["x-amzn-query-error"] = f"{query_code};Sender"
+    return WireResponse(err.http_status, headers, _dumps(body))
+
+
+def _query_code(service_model: Any, code: str) -> str | None:
+    for shape in service_model.error_shapes:
+        if shape.name == code:
+            query_code = shape.metadata.get("error", {}).get("code")
+            return None if query_code is None else str(query_code)
+    return None
