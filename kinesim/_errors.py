@@ -150,7 +150,8 @@ def _combine(cls: type[AWSError]) -> type[AWSError] | None:
     if issubclass(cls, ClientError):
         return cls
     namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
-    combined: type[AWSError] = type(cls.__name__, (cls, ClientError), namespace)
+    # code= keeps the AWS code, which __init_subclass__ would otherwise take from the name.
+    combined: type[AWSError] = type(cls.__name__, (cls, ClientError), namespace, code=cls.code)
     return combined
 
 

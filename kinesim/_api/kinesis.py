@@ -121,11 +121,24 @@ class KinesisClient(Client):
 
     @operation("ListStreams")
     def _list_streams(
-        self, *, Limit: int = 100, ExclusiveStartStreamName: str | None = None
+        self,
+        *,
+        Limit: int = 100,
+        ExclusiveStartStreamName: str | None = None,
+        NextToken: str | None = None,
     ) -> dict[str, Any]:
-        return self._sim.kinesis.list_streams(
-            limit=Limit, exclusive_start_stream_name=ExclusiveStartStreamName
+        """``NextToken`` (what boto3's paginator sends) continues after the previous page's
+        last stream, as ``ExclusiveStartStreamName`` does; when both are given, ``NextToken``
+        wins (AWS does not document the pair)."""
+        page = self._sim.kinesis.list_streams(
+            limit=Limit,
+            exclusive_start_stream_name=NextToken
+            if NextToken is not None
+            else ExclusiveStartStreamName,
         )
+        if page["HasMoreStreams"]:
+            page["NextToken"] = page["StreamNames"][-1]
+        return page
 
     @operation("ListShards")
     def _list_shards(

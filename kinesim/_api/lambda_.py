@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from kinesim._api._base import STATUS, Client, StreamingBody, epoch_seconds, operation, read_blob
-from kinesim._errors import KinesimValueError
+from kinesim._errors import InvalidParameterValueException, KinesimValueError
 from kinesim._esm.mapping import EventSourceMapping
 from kinesim._lambda.function import Function
 
@@ -18,6 +18,9 @@ __all__ = ["LambdaClient"]
 
 _CODE_HINT = "kinesim runs a Python callable: pass it as handler= (Code and ImageUri are not read)"
 _LOG_TAIL_BYTES = 4096
+#: ListEventSourceMappings returns at most this many a page ("a maximum of 100 items in each
+#: response, even if you set the number higher", Lambda API reference).
+_LIST_PAGE = 100
 
 
 def _configuration(fn: Function) -> dict[str, Any]:
@@ -260,12 +263,28 @@ class LambdaClient(Client):
 
     @operation("ListEventSourceMappings")
     def _list_event_source_mappings(
-        self, *, EventSourceArn: str | None = None, FunctionName: str | None = None
+        self,
+        *,
+        EventSourceArn: str | None = None,
+        FunctionName: str | None = None,
+        Marker: str | None = None,
+        MaxItems: int = _LIST_PAGE,
     ) -> dict[str, Any]:
+        """At most 100 mappings a page, as AWS, whatever ``MaxItems`` says; ``NextMarker``
+        continues (boto3's paginator sends it back as ``Marker``)."""
         mappings: list[EventSourceMapping] = self._sim.lambda_.list_event_source_mappings(
             function=FunctionName, source=EventSourceArn
         )
-        return {"EventSourceMappings": [m.describe() for m in mappings]}
+        start = 0
+        if Marker is not None:
+            if not Marker.isdigit():
+                raise InvalidParameterValueException(f"Invalid marker: {Marker}")
+            start = int(Marker)
+        end = start + min(MaxItems, _LIST_PAGE)
+        out: dict[str, Any] = {"EventSourceMappings": [m.describe() for m in mappings[start:end]]}
+        if end < len(mappings):
+            out["NextMarker"] = str(end)
+        return out
 
     @operation("UpdateEventSourceMapping", status=202)
     def _update_event_source_mapping(

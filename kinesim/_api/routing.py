@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import io
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ import botocore.session
 from botocore import retryhandler, translate
 from botocore.awsrequest import AWSResponse
 from botocore.loaders import Loader
-from botocore.retries import quota, standard
+from botocore.retries import standard
 from botocore.waiter import NormalizedOperationMethod, Waiter
 
 from kinesim._api import Client, make_client, wire
@@ -35,8 +36,6 @@ from kinesim._errors import AWSError, KinesimValueError
 from kinesim._lambda.context import current_context, spend
 
 if TYPE_CHECKING:
-    import random
-
     from kinesim._simulator import Simulator
 
 __all__ = ["SERVED", "Router", "install", "uninstall"]
@@ -129,7 +128,13 @@ class Router:
                 f"kinesim does not simulate {where} yet; its {service} covers "
                 f"{', '.join(covered)}. The request was not sent."
             )
-        context[_CONTEXT_KEY] = _Call(sim, model, client, method, dict(params))
+        params = dict(params)
+        if context.get("encoding_type_auto_set"):
+            # botocore's S3 customisation asked for URL-encoded keys on the caller's behalf;
+            # kinesim answers with plain keys, which botocore (seeing no EncodingType in the
+            # response) leaves as they are.
+            params.pop("EncodingType", None)
+        context[_CONTEXT_KEY] = _Call(sim, model, client, method, params)
 
     def _client(self, sim: Simulator, service: str) -> Client:
         key = (id(sim), service)  # identity only keys a cache; never observable
@@ -193,48 +198,34 @@ class _Body:
 
 
 def _virtual_retries(client: Any, sim: Simulator) -> None:
-    """Replace the client's retry handler by an equal one built from botocore's parts, whose
-    jitter comes from the simulator's seeded randomness and whose sleep is virtual."""
+    """Replace the client's retry handler by botocore's own for its retry mode, built again so
+    kinesim holds it, and wrapped so that its jitter is drawn from the simulator's seeded
+    randomness and its sleep is virtual."""
     service_model = client.meta.service_model
-    event_name = service_model.service_id.hyphenize()
-    unique_id = f"retry-config-{event_name}"
+    event_name = f"needs-retry.{service_model.service_id.hyphenize()}"
+    unique_id = f"retry-config-{service_model.service_id.hyphenize()}"
     retries = dict(client.meta.config.retries or {})
     mode = retries.get("mode", "standard")
-    rng = sim.random("mock_aws.retries")
-    if mode == "legacy":
-        handler = _legacy_handler(service_model.endpoint_prefix, retries, rng)
-    elif mode == "standard":
-        handler = _standard_handler(client, event_name, retries, rng)
-    else:
+    if mode not in ("standard", "legacy"):
         raise KinesimValueError(
             f"kinesim.mock_aws does not support retry mode {mode!r} (its client-side rate "
             "limiter waits in wall time); use Config(retries={'mode': 'standard'}) or 'legacy'"
         )
-    client.meta.events.unregister(f"needs-retry.{event_name}", unique_id=unique_id)
+    client.meta.events.unregister(event_name, unique_id=unique_id)
+    if mode == "standard":
+        # As botocore's ClientCreator._register_v2_standard_retries; this registers the
+        # handler again (and returns it), so it is taken off once more to be wrapped.
+        max_attempts = retries.get("total_max_attempts")
+        kwargs = {} if max_attempts is None else {"max_attempts": max_attempts}
+        handler = standard.register_retry_handler(client, **kwargs).needs_retry
+        client.meta.events.unregister(event_name, unique_id=unique_id)
+    else:
+        handler = _legacy_handler(service_model.endpoint_prefix, retries)
     client.meta.events.register(
-        f"needs-retry.{event_name}",
-        functools.partial(_sleep_virtually, handler, sim),
+        event_name,
+        functools.partial(_retry_virtually, handler, sim, sim.random("mock_aws.retries")),
         unique_id=unique_id,
     )
-
-
-def _standard_handler(
-    client: Any, event_name: str, retries: dict[str, Any], rng: random.Random
-) -> Callable[..., Any]:
-    # As botocore.retries.standard.register_retry_handler, with the jitter seeded.
-    max_attempts = retries.get("total_max_attempts", standard.DEFAULT_MAX_ATTEMPTS)
-    retry_quota = standard.RetryQuotaChecker(quota.RetryQuota())
-    client.meta.events.register(f"after-call.{event_name}", retry_quota.release_retry_quota)
-    handler = standard.RetryHandler(
-        retry_policy=standard.RetryPolicy(
-            retry_checker=standard.StandardRetryConditions(max_attempts=max_attempts),
-            retry_backoff=standard.ExponentialBackoff(random=rng.random),
-        ),
-        retry_event_adapter=standard.RetryEventAdapter(),
-        retry_quota=retry_quota,
-    )
-    needs_retry: Callable[..., Any] = handler.needs_retry
-    return needs_retry
 
 
 @functools.cache
@@ -243,32 +234,33 @@ def _retry_model() -> dict[str, Any]:
     return data
 
 
-def _legacy_handler(
-    endpoint_prefix: str, retries: dict[str, Any], rng: random.Random
-) -> Callable[..., Any]:
-    # As botocore's ClientCreator._register_legacy_retries, with the "rand" base seeded.
+def _legacy_handler(endpoint_prefix: str, retries: dict[str, Any]) -> Callable[..., Any]:
+    # As botocore's ClientCreator._register_legacy_retries.
     if "total_max_attempts" in retries:
         retries["max_attempts"] = retries.pop("total_max_attempts") - 1
     model = _retry_model()
     config = translate.build_retry_config(
         endpoint_prefix, model.get("retry", {}), model.get("definitions", {}), retries
     )
-    checker = retryhandler.create_checker_from_retry_config(config, operation_name=endpoint_prefix)
-    delay = config["__default__"]["delay"]
-    base, growth = delay["base"], delay["growth_factor"]
-
-    def action(attempts: int) -> float:
-        factor = rng.random() if base == "rand" else float(base)
-        return float(factor * growth ** (attempts - 1))
-
-    return retryhandler.RetryHandler(checker, action)  # type: ignore[no-any-return]
+    handler: Callable[..., Any] = retryhandler.create_retry_handler(config, endpoint_prefix)
+    return handler
 
 
-def _sleep_virtually(handler: Callable[..., Any], sim: Simulator, **kwargs: Any) -> Any:
-    """botocore's retry decision; the wait it asks for passes in virtual time, and botocore is
+def _retry_virtually(
+    handler: Callable[..., Any], sim: Simulator, rng: random.Random, **kwargs: Any
+) -> Any:
+    """botocore's retry decision and delay; the delay passes in virtual time, and botocore is
     told to sleep 0 wall seconds. Inside a simulated Lambda handler the wait is spent by the
     invocation (:func:`kinesim.spend`); elsewhere the simulator advances."""
-    delay = handler(**kwargs)
+    # NOTE: botocore draws its jitter from the module-level random; seeding it from the
+    # simulator's own stream for this one call, and restoring it after, makes the delay
+    # deterministic without reaching into botocore's objects or disturbing anyone else's use.
+    state = random.getstate()
+    random.seed(rng.getrandbits(64))
+    try:
+        delay = handler(**kwargs)
+    finally:
+        random.setstate(state)
     if delay is None or delay is False:
         return delay
     if current_context() is not None:
