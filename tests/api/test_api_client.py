@@ -100,8 +100,8 @@ def test_positional_arguments_are_refused(sim):
 
 
 def test_untranslated_members_are_named(sim):
-    with pytest.raises(kinesim.KinesimValueError, match="does not translate NextToken"):
-        sim.client("kinesis").list_streams(NextToken="token")
+    with pytest.raises(kinesim.KinesimValueError, match="does not translate ACL"):
+        sim.client("s3").put_object(Bucket="bucket-1", Key="k", ACL="private")
 
 
 def test_exceptions_are_kinesims_classes(sim):
