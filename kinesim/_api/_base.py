@@ -172,6 +172,14 @@ class Client:
         """False: kinesim's own clients have no paginators (see :meth:`get_paginator`)."""
         return False
 
+    def call_prevalidated(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run ``operation`` (snake_case) on AWS request members that a botocore client has
+        already validated against the same model (``mock_aws``'s road): the translation and
+        response of the public method, without validating twice."""
+        answer: Callable[[Client, dict[str, Any]], dict[str, Any]]
+        answer = getattr(type(self), operation).prevalidated
+        return answer(self, params)
+
     @property
     def operations(self) -> list[str]:
         """The snake_case operations this client covers."""
@@ -193,15 +201,8 @@ def _public_method(
     # kinesim's own keywords (lower case, e.g. Lambda's handler=) that are not AWS members.
     extras = {n for n in translated if n not in members}
 
-    @functools.wraps(method)
-    def call(self: Client, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if args:
-            raise KinesimTypeError(f"{public}() only accepts keyword arguments.")
-        aws = {k: v for k, v in kwargs.items() if k not in extras}
-        errors = _validate(("structure", required, members), aws, "input", top=True)
-        if errors:
-            raise ParamValidationError("Parameter validation failed:\n" + "\n".join(errors))
-        untranslated = sorted(k for k in aws if k not in translated)
+    def answer(self: Client, kwargs: dict[str, Any]) -> dict[str, Any]:
+        untranslated = sorted(k for k in kwargs if k not in translated)
         if untranslated:
             hint = "; ".join(op.hints[k] for k in untranslated if k in op.hints)
             raise KinesimValueError(
@@ -222,6 +223,17 @@ def _public_method(
         }
         return response
 
+    @functools.wraps(method)
+    def call(self: Client, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args:
+            raise KinesimTypeError(f"{public}() only accepts keyword arguments.")
+        aws = {k: v for k, v in kwargs.items() if k not in extras}
+        errors = _validate(("structure", required, members), aws, "input", top=True)
+        if errors:
+            raise ParamValidationError("Parameter validation failed:\n" + "\n".join(errors))
+        return answer(self, kwargs)
+
+    call.prevalidated = answer  # type: ignore[attr-defined]
     call.__name__ = call.__qualname__ = public
     call.__doc__ = f"AWS {op.name}. {method.__doc__ or ''}".strip()
     return call

@@ -60,7 +60,7 @@ class _Call:
     sim: Simulator
     model: Any  # botocore's OperationModel
     client: Client
-    method: Callable[..., dict[str, Any]]
+    operation: str  # snake_case
     params: dict[str, Any]
 
 
@@ -117,12 +117,10 @@ class Router:
             )
         allowed = SERVED[service]
         client = self._client(sim, service)
-        method = (
-            getattr(client, snake_case(model.name), None)
-            if (allowed is None or model.name in allowed)
-            else None
-        )
-        if method is None:
+        operation = snake_case(model.name)
+        if operation not in client.operations or (
+            allowed is not None and model.name not in allowed
+        ):
             covered = sorted(allowed) if allowed is not None else client.operations
             raise KinesimValueError(
                 f"kinesim does not simulate {where} yet; its {service} covers "
@@ -134,7 +132,7 @@ class Router:
             # kinesim answers with plain keys, which botocore (seeing no EncodingType in the
             # response) leaves as they are.
             params.pop("EncodingType", None)
-        context[_CONTEXT_KEY] = _Call(sim, model, client, method, params)
+        context[_CONTEXT_KEY] = _Call(sim, model, client, operation, params)
 
     def _client(self, sim: Simulator, service: str) -> Client:
         key = (id(sim), service)  # identity only keys a cache; never observable
@@ -152,7 +150,7 @@ class Router:
             )
         operation_model = call.model
         try:
-            response = call.method(**call.params)
+            response = call.client.call_prevalidated(call.operation, call.params)
         except AWSError as error:
             request_id = call.client._request_id()
             out = wire.error_response(operation_model, error, request_id=request_id)

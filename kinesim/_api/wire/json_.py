@@ -5,7 +5,7 @@ payload go there. Event-stream output (SubscribeToShard) is framed by :mod:`.eve
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kinesim._api.wire import eventstream
@@ -15,24 +15,78 @@ from kinesim._errors import AWSError
 __all__ = ["error", "success"]
 
 
-def encode(shape: Any, value: Any) -> Any:
-    """``value`` as JSON data for ``shape`` (timestamps as epoch seconds, blobs base64)."""
-    kind = shape.type_name
-    if kind == "structure":
-        out = {}
-        for name, item in value.items():
-            member = shape.members[name]  # a KeyError here is a kinesim bug: fail loudly
-            out[member.serialization.get("name", name)] = encode(member, item)
-        return out
-    if kind == "list":
-        return [encode(shape.member, item) for item in value]
-    if kind == "map":
-        return {key: encode(shape.value, item) for key, item in value.items()}
-    if kind == "blob":
-        return blob_text(value)
-    if kind == "timestamp":
-        return timestamp(value, shape.serialization.get("timestampFormat", "unixTimestamp"))
+Encoder = Callable[[Any], Any]
+
+# NOTE: encoders are compiled once per shape, so a response of 10,000 records walks no model:
+# bench_boto3 measures mock_aws's share of a put/get round trip. Keyed by service, API version
+# and shape name (unique within a model), so the cache is bounded by the models in use.
+_ENCODERS: dict[tuple[str, str, str], Encoder] = {}
+
+
+def encode(shape: Any, value: Any, service: tuple[str, str]) -> Any:
+    """``value`` as JSON data for ``shape`` of ``service`` (name, API version): timestamps as
+    epoch seconds, blobs base64."""
+    return _encoder(shape, service)(value)
+
+
+def _same(value: Any) -> Any:
     return value
+
+
+def _encoder(shape: Any, service: tuple[str, str]) -> Encoder:
+    key = (*service, shape.name)
+    found = _ENCODERS.get(key)
+    if found is not None:
+        return found
+    kind = shape.type_name
+    encoder: Encoder
+    if kind == "structure":
+        fields: dict[str, tuple[str, Encoder]] = {}
+
+        def structure(value: Any) -> Any:
+            out = {}
+            for name, item in value.items():
+                wire_name, encode_item = fields[name]  # a KeyError is a kinesim bug: loud
+                out[wire_name] = encode_item(item)
+            return out
+
+        # Registered before its members compile, so a recursive shape finds itself.
+        _ENCODERS[key] = encoder = structure
+        for name, member in shape.members.items():
+            fields[name] = (member.serialization.get("name", name), _encoder(member, service))
+        return encoder
+    if kind == "list":
+        item_encoder = _encoder(shape.member, service)
+        if item_encoder is _same:
+            encoder = list
+        else:
+
+            def encoder(value: Any) -> Any:
+                return [item_encoder(item) for item in value]
+
+    elif kind == "map":
+        value_encoder = _encoder(shape.value, service)
+
+        def encoder(value: Any) -> Any:
+            return {key: value_encoder(item) for key, item in value.items()}
+
+    elif kind == "blob":
+        encoder = blob_text
+    elif kind == "timestamp":
+        fmt = shape.serialization.get("timestampFormat", "unixTimestamp")
+
+        def encoder(value: Any) -> Any:
+            return timestamp(value, fmt)
+
+    else:
+        encoder = _same
+    _ENCODERS[key] = encoder
+    return encoder
+
+
+def _service(operation_model: Any) -> tuple[str, str]:
+    service_model = operation_model.service_model
+    return service_model.service_name, service_model.api_version
 
 
 def _dumps(data: Any) -> bytes:
@@ -50,6 +104,7 @@ def success(
     protocol: str, operation_model: Any, response: dict[str, Any], status: int, request_id: str
 ) -> WireResponse:
     shape = operation_model.output_shape
+    service = _service(operation_model)
     headers = {
         "x-amzn-RequestId": request_id,
         "Content-Type": _content_type(protocol, operation_model),
@@ -73,18 +128,17 @@ def success(
             if member.type_name in ("blob", "string"):
                 payload = blob_bytes(value)
             else:
-                payload = _dumps(encode(member, value))
+                payload = _dumps(encode(member, value, service))
         elif location is None:
             body_members[name] = value
     if stream is not None:
         headers["Content-Type"] = "application/vnd.amazon.eventstream"
         member, events = stream
-        initial = _dumps(encode(shape, body_members))
-        return WireResponse(
-            status, headers, chunks=_event_chunks(member, events, initial), close=events.close
-        )
+        initial = _dumps(encode(shape, body_members, service))
+        chunks = _event_chunks(member, events, initial, service)
+        return WireResponse(status, headers, chunks=chunks, close=events.close)
     if payload is None:
-        payload = _dumps(encode(shape, body_members))
+        payload = _dumps(encode(shape, body_members, service))
     return WireResponse(status, headers, payload)
 
 
@@ -96,7 +150,9 @@ def _header_value(member: Any, value: Any) -> str:
     return str(value)
 
 
-def _event_chunks(member: Any, events: Any, initial: bytes) -> Iterator[bytes]:
+def _event_chunks(
+    member: Any, events: Any, initial: bytes, service: tuple[str, str]
+) -> Iterator[bytes]:
     """The initial response, then one message per event, encoded as the events come (so a
     reader that stops early leaves the rest of the subscription unread)."""
     yield eventstream.message(
@@ -110,7 +166,7 @@ def _event_chunks(member: Any, events: Any, initial: bytes) -> Iterator[bytes]:
                 ":event-type": name,
                 ":content-type": "application/json",
             },
-            _dumps(encode(member.members[name], body)),
+            _dumps(encode(member.members[name], body, service)),
         )
 
 
