@@ -26,6 +26,8 @@ class WireResponse:
 
 def blob_bytes(value: Any) -> bytes:
     """A blob member (bytes, str, or a readable body) as bytes."""
+    if type(value) is bytes:  # NOTE: the common case first (bench_boto3: 20,000 a run)
+        return value
     if callable(getattr(value, "read", None)):
         value = value.read()
     if isinstance(value, str):
@@ -49,6 +51,8 @@ def timestamp(value: Any, fmt: str) -> Any:
     ``iso8601`` or ``rfc822`` (text)."""
     if isinstance(value, str):
         return value  # already as the service writes it
+    if fmt == "unixTimestamp" and type(value) is datetime and value.tzinfo is not None:
+        return round(value.timestamp(), 3)  # NOTE: the common case, without the detour
     when = _datetime(value)
     if fmt == "unixTimestamp":
         return round(when.timestamp(), 3)
