@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib.metadata
 import importlib.util
+import os
 import statistics
 import sys
 import time
@@ -125,6 +127,13 @@ def run(quick: bool) -> dict[str, Any]:
     repeats = 1 if quick else 7
     records = _records(n)
     results: dict[str, Any] = {"records": n, "shards": SHARDS, "batch": BATCH}
+    results["versions"] = {
+        name: importlib.metadata.version(name)
+        for name in ("boto3", "botocore", "moto")
+        if importlib.util.find_spec(name) is not None
+    }
+    # The machine's load says how much the ratios can be trusted (a shared 2-core box).
+    results["load_average_1min_before"] = os.getloadavg()[0]
     timed: dict[str, Callable[[list[dict[str, Any]]], int]] = {
         "kinesim_mock_aws": through_kinesim,
         "kinesim_sim_client": through_sim_client,
@@ -134,6 +143,7 @@ def run(quick: bool) -> dict[str, Any]:
     else:
         results["moto"] = "not installed"
     results.update(_interleaved(timed, records, repeats))
+    results["load_average_1min_after"] = os.getloadavg()[0]
     kinesim_s = results["kinesim_mock_aws"]["min_s"]
     results["kinesim_mock_aws_records_per_s"] = n / kinesim_s
     results["botocore_over_sim_client"] = kinesim_s / results["kinesim_sim_client"]["min_s"]
