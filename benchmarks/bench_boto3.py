@@ -17,20 +17,17 @@ what botocore itself costs.
 from __future__ import annotations
 
 import contextlib
-import gc
 import importlib.metadata
 import importlib.util
 import os
-import statistics
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import write_results
+from harness import measure_interleaved, write_results
 
 import kinesim
 
@@ -96,32 +93,6 @@ def through_moto(records: list[dict[str, Any]]) -> int:
         return workload(boto3.client("kinesis", region_name="us-east-1"), records)
 
 
-def _interleaved(
-    timed: dict[str, Callable[[list[dict[str, Any]]], int]],
-    records: list[dict[str, Any]],
-    repeats: int,
-) -> dict[str, dict[str, Any]]:
-    """Like harness.measure, but the contenders take turns within each repeat, so a load change
-    on a shared machine hits them alike (the ratios are what is reported)."""
-    for fn in timed.values():
-        fn(records)  # warm-up: imports, model loading, first-client costs
-    times: dict[str, list[float]] = {name: [] for name in timed}
-    for _ in range(repeats):
-        for name, fn in timed.items():
-            gc.collect()
-            gc.disable()
-            try:
-                started = time.perf_counter()
-                fn(records)
-                times[name].append(time.perf_counter() - started)
-            finally:
-                gc.enable()
-    return {
-        name: {"min_s": min(t), "median_s": statistics.median(t), "repeats": repeats}
-        for name, t in times.items()
-    }
-
-
 def run(quick: bool) -> dict[str, Any]:
     n = 500 if quick else 20_000
     repeats = 1 if quick else 7
@@ -138,12 +109,18 @@ def run(quick: bool) -> dict[str, Any]:
         "kinesim_mock_aws": through_kinesim,
         "kinesim_sim_client": through_sim_client,
     }
+    if importlib.util.find_spec("boto3") is None:  # the boto3 extra is not installed
+        results["boto3"] = "not installed"
+        del timed["kinesim_mock_aws"]
     if importlib.util.find_spec("moto") is not None:
         timed["moto_mock_aws"] = through_moto
     else:
         results["moto"] = "not installed"
-    results.update(_interleaved(timed, records, repeats))
+    runs = {name: (lambda fn=fn: fn(records)) for name, fn in timed.items()}
+    results.update(measure_interleaved(runs, repeats=repeats, warmup=1))
     results["load_average_1min_after"] = os.getloadavg()[0]
+    if "kinesim_mock_aws" not in results:
+        return results
     kinesim_s = results["kinesim_mock_aws"]["min_s"]
     results["kinesim_mock_aws_records_per_s"] = n / kinesim_s
     results["botocore_over_sim_client"] = kinesim_s / results["kinesim_sim_client"]["min_s"]
