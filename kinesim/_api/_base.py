@@ -185,7 +185,8 @@ class Client:
         """The snake_case operations this client covers."""
         return sorted(self._operations)
 
-    def _request_id(self) -> str:
+    def new_request_id(self) -> str:
+        """A request ID in AWS's form, drawn from the simulator's seed (so runs repeat)."""
         bits = self._request_ids.getrandbits(128)
         text = f"{bits:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
@@ -216,7 +217,7 @@ def _public_method(
             as_client_error(error, op.name)
             raise
         response["ResponseMetadata"] = {
-            "RequestId": self._request_id(),
+            "RequestId": self.new_request_id(),
             "HTTPStatusCode": response.pop(STATUS, op.status),
             "HTTPHeaders": {},
             "RetryAttempts": 0,

@@ -7,8 +7,9 @@ replaced: at ``before-parameter-build`` the hook records the operation and the c
 parameters in the request context (and refuses, before anything is sent, a service, operation
 or Region kinesim does not simulate); at ``before-send`` it calls the same translation layer
 ``sim.client`` uses and answers with an ``AWSResponse`` in the service's wire protocol
-(:mod:`kinesim._api.wire`). botocore's retry handler is rebuilt from botocore's own parts with
-a seeded jitter, and its sleep happens on the virtual clock.
+(:mod:`kinesim._api.wire`). Retries are botocore's own handler for the client's retry mode, its
+jitter drawn from the simulator's seed and its sleep on the virtual clock; waiters wait on the
+virtual clock too.
 
 This module imports botocore; only ``mock_aws`` imports it, when a block is entered.
 """
@@ -57,7 +58,6 @@ _CONTEXT_KEY = "kinesim.call"
 class _Call:
     """One request, as recorded at ``before-parameter-build``."""
 
-    sim: Simulator
     model: Any  # botocore's OperationModel
     client: Client
     operation: str  # snake_case
@@ -132,7 +132,7 @@ class Router:
             # kinesim answers with plain keys, which botocore (seeing no EncodingType in the
             # response) leaves as they are.
             params.pop("EncodingType", None)
-        context[_CONTEXT_KEY] = _Call(sim, model, client, operation, params)
+        context[_CONTEXT_KEY] = _Call(model, client, operation, params)
 
     def _client(self, sim: Simulator, service: str) -> Client:
         key = (id(sim), service)  # identity only keys a cache; never observable
@@ -152,7 +152,7 @@ class Router:
         try:
             response = call.client.call_prevalidated(call.operation, call.params)
         except AWSError as error:
-            request_id = call.client._request_id()
+            request_id = call.client.new_request_id()
             out = wire.error_response(operation_model, error, request_id=request_id)
         else:
             metadata = response.pop("ResponseMetadata")

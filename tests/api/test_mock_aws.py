@@ -664,3 +664,19 @@ def test_a_handler_can_use_boto3_too(kinesim_aws):
         m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     ]
     assert bodies == ["m0", "m1", "m2"]
+
+
+def test_misuse_says_what_to_do():
+    with pytest.raises(kinesim.KinesimTypeError, match=r"takes a kinesim\.Simulator"):
+        kinesim.mock_aws("us-east-1")
+    with pytest.raises(kinesim.KinesimTypeError, match="mapping of Region name to Simulator"):
+        kinesim.mock_aws(regions=["eu-west-1"])
+    home = kinesim.Simulator()
+    clash = kinesim.mock_aws(home, regions={"us-east-1": kinesim.Simulator()})
+    with pytest.raises(kinesim.KinesimValueError, match="sim's own Region"):
+        clash.__enter__()
+    block = kinesim.mock_aws(home)
+    with block, pytest.raises(kinesim.KinesimValueError, match="already active"):
+        block.__enter__()
+    with pytest.raises(kinesim.KinesimTypeError, match="decorates a function"):
+        kinesim.mock_aws(home)(42)
