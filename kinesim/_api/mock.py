@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import inspect
 import os
+import unittest
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -39,8 +40,10 @@ class mock_aws:
 
     ``with kinesim.mock_aws() as sim:`` gives the Simulator (``sim`` if given, else a new
     ``Simulator()``). As a decorator (``@kinesim.mock_aws`` or ``@kinesim.mock_aws(sim)``) it
-    wraps a function, a coroutine function, or every ``test*`` method of a class, each call
-    in a block of its own (a fresh Simulator each call when none is given).
+    wraps a function, a coroutine function, or a class, each call in a block of its own (a
+    fresh Simulator each call when none is given): for a class, each ``test*`` method, or, when
+    it has them, from ``setUp`` (unittest) or ``setup_method`` (pytest) to its tear-down, so
+    clients made in the set-up are routed too.
 
     One Simulator is one account in one Region: a client for another Region is refused at its
     first request unless ``regions`` maps that Region to a Simulator of its own
@@ -167,10 +170,49 @@ class mock_aws:
         return run  # type: ignore[return-value]
 
     def _decorate_class(self, cls: type) -> type:
+        # A block must also cover the set-up that creates clients: a unittest TestCase gets one
+        # from setUp until its cleanups (after tearDown), a class with pytest's setup_method one
+        # from setup_method to teardown_method; otherwise each test* method gets its own.
+        if issubclass(cls, unittest.TestCase):
+            set_up = cls.setUp
+
+            @functools.wraps(set_up)
+            def setUp(test: unittest.TestCase) -> None:
+                block = self._fresh()
+                block.__enter__()
+                test.addCleanup(block.__exit__, None, None, None)
+                set_up(test)
+
+            cls.setUp = setUp  # type: ignore[method-assign,assignment]
+            return cls
+        if callable(getattr(cls, "setup_method", None)):
+            self._span_setup_and_teardown(cls)
+            return cls
         for name, value in list(vars(cls).items()):
             if name.startswith("test") and inspect.isfunction(value):
                 setattr(cls, name, self(value))
         return cls
+
+    def _span_setup_and_teardown(self, cls: type) -> None:
+        set_up = cls.setup_method  # type: ignore[attr-defined]
+        tear_down = getattr(cls, "teardown_method", None)
+        blocks: dict[int, mock_aws] = {}  # by test instance: pytest makes one per test
+
+        @functools.wraps(set_up)
+        def setup_method(test: Any, method: Any = None) -> None:
+            block = blocks[id(test)] = self._fresh()
+            block.__enter__()
+            set_up(test, method)
+
+        def teardown_method(test: Any, method: Any = None) -> None:
+            try:
+                if tear_down is not None:
+                    tear_down(test, method)
+            finally:
+                blocks.pop(id(test)).__exit__(None, None, None)
+
+        cls.setup_method = setup_method  # type: ignore[attr-defined]
+        cls.teardown_method = teardown_method  # type: ignore[attr-defined]
 
 
 def _is_simulator(value: object) -> bool:

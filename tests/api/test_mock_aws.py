@@ -680,3 +680,44 @@ def test_misuse_says_what_to_do():
         block.__enter__()
     with pytest.raises(kinesim.KinesimTypeError, match="decorates a function"):
         kinesim.mock_aws(home)(42)
+
+
+def test_a_decorated_class_routes_the_clients_its_set_up_makes():
+    import unittest
+
+    seen = []
+
+    @kinesim.mock_aws
+    class UnitTests(unittest.TestCase):
+        def setUp(self):
+            self.kinesis = boto3.client("kinesis")
+            self.kinesis.create_stream(StreamName="made-in-setup", ShardCount=1)
+
+        def test_stream(self):
+            seen.append(self.kinesis.list_streams()["StreamNames"])
+
+    result = unittest.TestResult()
+    unittest.defaultTestLoader.loadTestsFromTestCase(UnitTests).run(result)
+    assert result.wasSuccessful(), result.errors
+    assert seen == [["made-in-setup"]]
+
+    @kinesim.mock_aws
+    class PytestStyle:
+        def setup_method(self, method):
+            self.sqs = boto3.client("sqs")
+            self.url = self.sqs.create_queue(QueueName="q")["QueueUrl"]
+
+        def teardown_method(self, method):
+            seen.append("torn down")
+
+        def test_send(self):
+            self.sqs.send_message(QueueUrl=self.url, MessageBody="hi")
+            seen.append(self.sqs.receive_message(QueueUrl=self.url)["Messages"][0]["Body"])
+
+    suite = PytestStyle()
+    suite.setup_method(None)
+    suite.test_send()
+    suite.teardown_method(None)
+    assert seen[1:] == ["hi", "torn down"]
+    with pytest.raises(kinesim.KinesimValueError, match="has ended"):
+        suite.sqs.get_queue_url(QueueName="q")
