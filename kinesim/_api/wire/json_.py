@@ -5,7 +5,9 @@ payload go there. Event-stream output (SubscribeToShard) is framed by :mod:`.eve
 from __future__ import annotations
 
 import json
+from binascii import b2a_base64
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 from kinesim._api.wire import eventstream
@@ -41,19 +43,18 @@ def _encoder(shape: Any, service: tuple[str, str]) -> Encoder:
     kind = shape.type_name
     encoder: Encoder
     if kind == "structure":
-        fields: dict[str, tuple[str, Encoder]] = {}
+        wire_names: dict[str, str] = {}
+        encoders: dict[str, Encoder] = {}
 
         def structure(value: Any) -> Any:
-            out = {}
-            for name, item in value.items():
-                wire_name, encode_item = fields[name]  # a KeyError is a kinesim bug: loud
-                out[wire_name] = encode_item(item)
-            return out
+            # A member the shape lacks raises KeyError: a kinesim bug, failing loudly.
+            return {wire_names[name]: encoders[name](item) for name, item in value.items()}
 
         # Registered before its members compile, so a recursive shape finds itself.
         _ENCODERS[key] = encoder = structure
         for name, member in shape.members.items():
-            fields[name] = (member.serialization.get("name", name), _encoder(member, service))
+            wire_names[name] = member.serialization.get("name", name)
+            encoders[name] = _encoder(member, service)
         return encoder
     if kind == "list":
         item_encoder = _encoder(shape.member, service)
@@ -71,11 +72,18 @@ def _encoder(shape: Any, service: tuple[str, str]) -> Encoder:
             return {key: value_encoder(item) for key, item in value.items()}
 
     elif kind == "blob":
-        encoder = blob_text
+
+        def encoder(value: Any) -> Any:
+            if type(value) is bytes:  # NOTE: the common case, one C call
+                return b2a_base64(value, newline=False).decode()
+            return blob_text(value)
+
     elif kind == "timestamp":
         fmt = shape.serialization.get("timestampFormat", "unixTimestamp")
 
         def encoder(value: Any) -> Any:
+            if fmt == "unixTimestamp" and type(value) is datetime and value.tzinfo is not None:
+                return round(value.timestamp(), 3)  # NOTE: the common case, no detour
             return timestamp(value, fmt)
 
     else:
