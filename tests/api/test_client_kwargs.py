@@ -100,7 +100,12 @@ def test_each_service_type_lists_exactly_its_operations(service, sim):
         "cloudwatch": client_types.CloudWatchClientType,
     }[service]
     declared = set(protocol.__annotations__)
-    assert declared == set(sim.client(service).operations), "update kinesim/_api/types.py"
+    operations = set(sim.client(service).operations)
+    missing = "".join(f"\n    {name}: Operation" for name in sorted(operations - declared))
+    assert declared == operations, (
+        f"update {protocol.__name__} in kinesim/_api/types.py: add{missing or ' nothing'}; "
+        f"remove {sorted(declared - operations)}"
+    )
 
 
 def test_mock_aws_is_reachable_without_loading_botocore():
