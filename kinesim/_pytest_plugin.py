@@ -5,7 +5,8 @@ never hypothesis.
 
 - Fixtures: ``kinesim`` (a fresh :class:`kinesim.Simulator` per test) and ``class_kinesim``,
   ``module_kinesim``, ``package_kinesim``, ``session_kinesim`` for wider scopes, all from one
-  private generator.
+  private generator. ``kinesim_aws`` is the ``kinesim`` fixture's Simulator with
+  :func:`kinesim.mock_aws` routing active (boto3 clients the test creates talk to it).
 - Marker: ``@pytest.mark.kinesim(seed=..., start=..., region=..., ...)`` passes keyword
   arguments to the Simulator (on a test, a class or a module through ``pytestmark``).
 - Seed: the marker's ``seed``, else ``--kinesim-seed N``, else the ``kinesim_seed`` ini setting,
@@ -34,6 +35,7 @@ from kinesim._simulator import Simulator
 __all__ = [
     "class_kinesim",
     "kinesim",
+    "kinesim_aws",
     "module_kinesim",
     "package_kinesim",
     "session_kinesim",
@@ -158,6 +160,18 @@ class_kinesim = pytest.fixture(scope="class")(_kinesim)
 module_kinesim = pytest.fixture(scope="module")(_kinesim)
 package_kinesim = pytest.fixture(scope="package")(_kinesim)
 session_kinesim = pytest.fixture(scope="session")(_kinesim)
+
+
+@pytest.fixture
+def kinesim_aws(kinesim: Simulator) -> Generator[Simulator, None, None]:
+    """The ``kinesim`` fixture's Simulator (its marker, seed and failure report apply) with
+    ``kinesim.mock_aws`` routing active for the test."""
+    # mock_aws imports the API layer and botocore on entry: only tests that use this fixture
+    # pay for them, and importing the plugin stays light.
+    from kinesim._api.mock import mock_aws
+
+    with mock_aws(kinesim) as sim:
+        yield sim
 
 
 # -- failure report ---------------------------------------------------------------------------

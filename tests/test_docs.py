@@ -2,7 +2,8 @@
 
 The README counts as a page; a page that defines ``test_*`` functions has them called too. A
 ``test_*`` function that takes a ``kinesim`` argument gets a fresh simulator, configured by its
-``@pytest.mark.kinesim(...)`` as the pytest plugin's fixture would be.
+``@pytest.mark.kinesim(...)`` as the pytest plugin's fixture would be; one that takes
+``kinesim_aws`` runs inside ``kinesim.mock_aws``, as that fixture would.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import kinesim
 from kinesim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +43,15 @@ def _fixtures(test: Callable[..., object]) -> dict[str, object]:
     return {"kinesim": Simulator(**options)}
 
 
+def _call(test: Callable[..., object]) -> None:
+    if "kinesim_aws" in inspect.signature(test).parameters:
+        # As the plugin's kinesim_aws fixture: a simulator with mock_aws routing active.
+        with kinesim.mock_aws() as sim:
+            test(kinesim_aws=sim)
+    else:
+        test(**_fixtures(test))
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_page_code_runs(page, tmp_path, capsys):
     text = page.read_text(encoding="utf-8")
@@ -54,6 +65,6 @@ def test_page_code_runs(page, tmp_path, capsys):
             exec(compile(code, f"{page}:block{index}@line{lineno + 1}", "exec"), namespace)
         for name, value in list(namespace.items()):
             if name.startswith("test_") and callable(value):
-                value(**_fixtures(value))
+                _call(value)
     finally:
         os.chdir(cwd)

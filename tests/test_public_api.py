@@ -6,6 +6,7 @@ import sys
 import kinesim
 
 PUBLIC = {
+    "mock_aws",
     "Consumer",
     "Subscription",
     "FanoutEvent",
