@@ -41,7 +41,7 @@ def test_serial_sweep_and_verdict(serial):
 
 
 def test_process_pool_gives_identical_results(serial):
-    seen: list[tuple[int, int]] = []
+    seen: list[tuple[float, float]] = []
     with ProcessPoolExecutor(max_workers=2) as pool:
         pooled = sweep(
             BASE,
@@ -51,7 +51,10 @@ def test_process_pool_gives_identical_results(serial):
             progress=lambda done, total: seen.append((done, total)),
         )
     assert pooled == serial
-    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    # Virtual seconds done across the four runs, rising to their total.
+    total = 4 * BASE.simulated_s
+    assert seen[-1] == (total, total)
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
 
 
 def test_dask_local_cluster_gives_identical_results(serial):
