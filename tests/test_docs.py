@@ -1,8 +1,8 @@
 """Code in the docs runs as a test: each page's ```python blocks, in order, in one namespace.
 
 The README counts as a page; a page that defines ``test_*`` functions has them called too. A
-``test_*`` function that takes a ``kinesim`` argument gets a fresh simulator, configured by its
-``@pytest.mark.kinesim(...)`` as the pytest plugin's fixture would be.
+``test_*`` function that takes a ``kinesim`` (or ``kinesim_sim``) argument gets a fresh
+simulator, configured by its ``@pytest.mark.kinesim(...)`` as the plugin's fixture would be.
 """
 
 from __future__ import annotations
@@ -32,13 +32,12 @@ def test_docs_with_code_are_found():
 
 
 def _fixtures(test: Callable[..., object]) -> dict[str, object]:
-    if "kinesim" not in inspect.signature(test).parameters:
-        return {}
+    names = [n for n in ("kinesim", "kinesim_sim") if n in inspect.signature(test).parameters]
     options: dict[str, object] = {}
     for mark in getattr(test, "pytestmark", []):
         if mark.name == "kinesim":
             options.update(mark.kwargs)
-    return {"kinesim": Simulator(**options)}
+    return {name: Simulator(**options) for name in names}
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
