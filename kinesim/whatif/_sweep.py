@@ -21,11 +21,12 @@ from concurrent.futures import (
 )
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass
+from html import escape
 from multiprocessing import Manager
 from typing import Any
 
 from kinesim._errors import KinesimValueError
-from kinesim.whatif._report import Summary
+from kinesim.whatif._report import Summary, _pandas
 from kinesim.whatif._scenario import Scenario
 
 __all__ = ["SweepResult", "SweepRow", "grid_points", "run_summary", "sweep"]
@@ -84,8 +85,33 @@ class SweepResult:
             sort_keys=True,
         )
 
-    def table(self) -> str:
-        """A plain-text table, one row per grid point, and the verdict."""
+    def to_pandas(self) -> Any:  # a pandas.DataFrame (pandas is optional: no stubs needed)
+        """One row per grid point: its settings, every summary figure, and ``meets_target``.
+
+        Needs pandas (the pandas extra: ``pip install -e ".[pandas]"``)."""
+        rows = [
+            {
+                **row.overrides,
+                **{k: v for k, v in asdict(row.summary).items() if k != "cost_lines"},
+                "records_lost": row.summary.records_lost,
+                "meets_target": row.meets_target,
+            }
+            for row in self.rows
+        ]
+        return _pandas().DataFrame(rows)
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the table and the verdict."""
+        head, body = self._cells()
+        rows = [
+            "<tr>" + "".join(f"<th>{escape(c)}</th>" for c in head) + "</tr>",
+            *("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in r) + "</tr>" for r in body),
+        ]
+        verdict = self._verdict()
+        note = "" if verdict is None else f"<p>{escape(verdict)}</p>"
+        return f"<div class='kinesim-sweep'><table>{''.join(rows)}</table>{note}</div>"
+
+    def _cells(self) -> tuple[list[str], list[list[str]]]:
         names = list(self.rows[0].overrides) if self.rows else []
         head = [*names, "max age", "p99 age", "lost", "gave up", "peak conc", "$/month"]
         if self.target_iterator_age_s is not None:
@@ -104,21 +130,31 @@ class SweepResult:
             if self.target_iterator_age_s is not None:
                 cells.append("yes" if row.meets_target else "no")
             body.append(cells)
+        return head, body
+
+    def _verdict(self) -> str | None:
+        if self.target_iterator_age_s is None:
+            return None
+        best = self.cheapest
+        target = f"max iterator age <= {self.target_iterator_age_s:g}s, no records lost"
+        if best is None:
+            return f"no configuration meets the target ({target})"
+        settings = ", ".join(f"{k}={v}" for k, v in best.overrides.items())
+        return (
+            f"cheapest meeting the target ({target}): {settings} "
+            f"at ${best.summary.monthly_cost_usd:,.2f}/month"
+        )
+
+    def table(self) -> str:
+        """A plain-text table, one row per grid point, and the verdict."""
+        head, body = self._cells()
         widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in [head]]
         lines.append("  ".join("-" * w for w in widths))
         lines += ["  ".join(c.rjust(w) for c, w in zip(r, widths, strict=True)) for r in body]
-        if self.target_iterator_age_s is not None:
-            best = self.cheapest
-            target = f"max iterator age <= {self.target_iterator_age_s:g}s, no records lost"
-            if best is None:
-                lines.append(f"\nno configuration meets the target ({target})")
-            else:
-                settings = ", ".join(f"{k}={v}" for k, v in best.overrides.items())
-                lines.append(
-                    f"\ncheapest meeting the target ({target}): {settings} "
-                    f"at ${best.summary.monthly_cost_usd:,.2f}/month"
-                )
+        verdict = self._verdict()
+        if verdict is not None:
+            lines.append(f"\n{verdict}")
         return "\n".join(lines)
 
 
