@@ -85,3 +85,13 @@ def test_a_thread_pool_sweep_reports_progress_and_the_same_rows():
     assert seen[-1] == 180.0
     assert seen == sorted(seen)
     assert result == sweep(BASE, GRID)
+
+
+def test_progress_never_changes_the_report():
+    scenario = Scenario(shards=1, arrivals=ConstantRate(rate=20), simulated_s=120, period_s=30)
+    tty = _Tty()
+    ticks = iter(range(0, 1000, 3))
+    bar = Progress("simulating", total_s=120, stream=tty, clock=lambda: float(next(ticks)))
+    shown = scenario.run(progress=bar)
+    assert "simulating [" in tty.getvalue()  # the bar was drawn during the run
+    assert shown.to_json() == scenario.run().to_json()
