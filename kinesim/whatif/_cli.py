@@ -26,7 +26,7 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from kinesim._errors import KinesimError, TraceFormatError
+from kinesim._errors import AWSError, KinesimError, TraceFormatError
 from kinesim.whatif._progress import Progress
 from kinesim.whatif._scenario import Scenario, parse_seconds
 from kinesim.whatif._sweep import grid_points, sweep
@@ -317,6 +317,10 @@ def _whatif(args: argparse.Namespace) -> int:
     bar = Progress("simulating", total_s=scenario.simulated_s, quiet=args.quiet)
     try:
         report = scenario.run(progress=bar)
+    except AWSError as exc:
+        # The simulated AWS refused the set-up: a value the checks above do not know yet.
+        print(f"kinesim whatif: the simulator refused this scenario: {exc}", file=sys.stderr)
+        return 2
     finally:
         bar.close()
     if args.plot:

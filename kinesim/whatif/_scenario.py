@@ -225,8 +225,24 @@ class Scenario:
             )
         if self.reserved_concurrency is not None:
             whole("reserved_concurrency", 0)
-        if not (isinstance(self.simulated_s, (int, float)) and 0 < self.simulated_s < math.inf):
-            raise KinesimValueError(f"Scenario.simulated_s must be > 0, got {self.simulated_s!r}")
+        if not (
+            isinstance(self.simulated_s, (int, float))
+            and not isinstance(self.simulated_s, bool)
+            and 0.001 <= self.simulated_s < math.inf
+        ):
+            raise KinesimValueError(
+                "Scenario.simulated_s must be at least 0.001 (one millisecond, the clock's "
+                f"resolution), got {self.simulated_s!r}"
+            )
+        if self.reserved_concurrency is not None:
+            # Lambda keeps min(100, the account's quota) unreserved (Limits' default).
+            most = self.account_concurrency - min(100, self.account_concurrency)
+            if self.reserved_concurrency > most:
+                raise KinesimValueError(
+                    f"Scenario.reserved_concurrency must be at most {most} (account_concurrency "
+                    f"{self.account_concurrency} less the 100 Lambda keeps unreserved), got "
+                    f"{self.reserved_concurrency!r}"
+                )
         if self.mode not in _MODES:
             raise KinesimValueError(f"Scenario.mode must be one of {_MODES}, got {self.mode!r}")
         if self.starting_position not in _POSITIONS:

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from kinesim._cli import main
+from kinesim._errors import InvalidParameterValueException
 from kinesim.whatif import ConstantRate, Scenario
 from kinesim.whatif._cli import ESTIMATE_LIMIT_S, estimate, example_scenario_text
 
@@ -40,6 +41,11 @@ BAD_FILES = {
         "cannot replay missing.csv: CsvReplay.path 'missing.csv' is not a file"
     ),
     "simulated_s = 3155760000\n": "--force to run it anyway",
+    "simulated_s = 0.0001\n": "Scenario.simulated_s must be at least 0.001",
+    "simulated_s = 60\nreserved_concurrency = 5000\n": (
+        "Scenario.reserved_concurrency must be at most 900 (account_concurrency 1000 less the "
+        "100 Lambda keeps unreserved), got 5000"
+    ),
 }
 
 
@@ -124,3 +130,15 @@ def test_unknown_flags_print_the_subcommand_usage(capsys):
         err = capsys.readouterr().err
         assert err.startswith(f"usage: kinesim {command} ")
         assert err.rstrip().endswith(f"kinesim {command}: error: unrecognized arguments: --bogus=3")
+
+
+def test_a_refusal_by_the_simulated_aws_is_one_line(monkeypatch, capsys):
+    def refuse(self, *, progress=None):
+        raise InvalidParameterValueException("Specified value is not valid.")
+
+    monkeypatch.setattr(Scenario, "run", refuse)
+    assert main(["whatif", "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        "kinesim whatif: the simulator refused this scenario: InvalidParameterValueException: "
+        "Specified value is not valid.\n"
+    )
