@@ -51,12 +51,3 @@ def test_datapoints_become_rows_with_a_column_per_dimension():
     assert sim.metrics.to_pandas("Custom", Service="db")["value"].tolist() == [9.0]
     assert len(sim.metrics.to_pandas()) == 4
     assert sim.metrics.to_pandas("Nothing").empty
-
-
-def test_import_kinesim_does_not_import_pandas():
-    import subprocess
-    import sys
-
-    code = "import sys, kinesim; print('pandas' in sys.modules, 'matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False False"

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kinesim
@@ -88,6 +88,7 @@ scenarios = st.builds(
 )
 
 
+@settings(max_examples=50)
 @given(scenarios)
 def test_to_toml_round_trips(scenario):
     text = scenario.to_toml()
