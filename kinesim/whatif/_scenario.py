@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import KinesimTypeError, KinesimValueError
+from kinesim._kinesis.control import MAX_SHARDS_PER_STREAM
 from kinesim._kinesis.service import ACCOUNT_SHARD_LIMIT
 from kinesim._kinesis.shard import MIB
-from kinesim._kinesis.stream import MAX_SHARDS_PER_STREAM
 from kinesim._lambda.durations import Constant, DurationModel, Empirical, LogNormal, Uniform
 from kinesim.whatif._faults import Faults
 from kinesim.whatif._pricing import US_EAST_1, PriceTable
