@@ -96,7 +96,7 @@ def test_main_job_command_runs_the_demo(capsys):
 def test_sweep_on_dask_by_address(toml, capsys):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         argv = ["sweep", str(toml), "--grid", "shards=1,2", "--dask", cluster.scheduler_address]
         assert main([*argv, "--target-iterator-age", "10s"]) == 0
