@@ -417,7 +417,7 @@ def _sweep(args: argparse.Namespace) -> int:
             grid,
             executor=executor,
             target_iterator_age_s=target,
-            progress=lambda done_s, _total_s: bar.update(done_s),
+            progress=None if args.quiet else lambda done_s, _total_s: bar.update(done_s),
         )
     finally:
         bar.close()
