@@ -1,9 +1,9 @@
 """Code in the docs runs as a test: each page's ```python blocks, in order, in one namespace.
 
 The README counts as a page; a page that defines ``test_*`` functions has them called too. A
-``test_*`` function that takes a ``kinesim`` argument gets a fresh simulator, configured by its
-``@pytest.mark.kinesim(...)`` as the pytest plugin's fixture would be; one that takes
-``kinesim_aws`` runs inside ``kinesim.mock_aws``, as that fixture would.
+``test_*`` function that takes a ``kinesim`` (or ``kinesim_sim``) argument gets a fresh
+simulator, configured by its ``@pytest.mark.kinesim(...)`` as the plugin's fixture would be; one
+that takes ``kinesim_aws`` runs inside ``kinesim.mock_aws``, as that fixture would.
 """
 
 from __future__ import annotations
@@ -34,13 +34,12 @@ def test_docs_with_code_are_found():
 
 
 def _fixtures(test: Callable[..., object]) -> dict[str, object]:
-    if "kinesim" not in inspect.signature(test).parameters:
-        return {}
+    names = [n for n in ("kinesim", "kinesim_sim") if n in inspect.signature(test).parameters]
     options: dict[str, object] = {}
     for mark in getattr(test, "pytestmark", []):
         if mark.name == "kinesim":
             options.update(mark.kwargs)
-    return {"kinesim": Simulator(**options)}
+    return {name: Simulator(**options) for name in names}
 
 
 def _call(test: Callable[..., object]) -> None:
