@@ -16,6 +16,8 @@ from dataclasses import fields
 from typing import Any, TextIO
 
 from kinesim._errors import KinesimError
+from kinesim.whatif._aggregate_parts import AUTO_RECORDS_THRESHOLD
+from kinesim.whatif._engines import ENGINES, choose_engine
 from kinesim.whatif._scenario import Scenario, parse_seconds
 
 __all__ = ["add_commands", "demo_scenario"]
@@ -142,12 +144,13 @@ def _whatif(args: argparse.Namespace) -> int:
     try:
         base = _base(args)
         scenario = base.with_overrides(_overrides(args, base))
+        choose_engine(scenario, args.engine)  # refuses what the asked-for engine cannot run
     except (KinesimError, ValueError, TypeError, OSError) as exc:
         print(f"kinesim whatif: {exc}", file=sys.stderr)
         return 2
     bar = _Progress("simulating")
     try:
-        report = scenario.run(progress=bar)
+        report = scenario.run(progress=bar, engine=args.engine)
     finally:
         bar.close()
     if args.plot:
@@ -216,7 +219,12 @@ def _sweep(args: argparse.Namespace) -> int:
         executor = ProcessPoolExecutor(max_workers=args.workers)
     try:
         result = sweep(
-            base, grid, executor=executor, target_iterator_age_s=target, progress=progress
+            base,
+            grid,
+            executor=executor,
+            target_iterator_age_s=target,
+            progress=progress,
+            engine=args.engine,
         )
     finally:
         bar.close()
@@ -251,6 +259,14 @@ def _add_scenario_flags(parser: argparse.ArgumentParser) -> None:
         "faults.error_probability=0.01); repeatable",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="records: simulate every record; aggregate: records as counts (production sizes "
+        "in seconds, within a validated error bound); auto (default): aggregate above "
+        f"{AUTO_RECORDS_THRESHOLD:,} expected records",
+    )
 
 
 def add_commands(commands: Any) -> None:

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kinesim._errors import KinesimValueError
+from kinesim.whatif._engines import check_engine
 from kinesim.whatif._report import Summary
 from kinesim.whatif._scenario import Scenario
 
@@ -33,9 +34,9 @@ def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
 
 
-def run_summary(scenario: Scenario) -> Summary:
+def run_summary(scenario: Scenario, engine: str = "auto") -> Summary:
     """Run one scenario and keep its summary (what a worker sends back: small and picklable)."""
-    return scenario.run().summary
+    return scenario.run(engine=engine).summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,23 +130,28 @@ def sweep(
     executor: Executor | None = None,
     target_iterator_age_s: float | None = None,
     progress: Callable[[int, int], object] | None = None,
+    engine: str = "auto",
 ) -> SweepResult:
     """Run ``base`` overridden by every point of ``grid`` (see :func:`grid_points`).
 
     ``executor`` is any ``concurrent.futures.Executor`` (None runs here, one after another);
-    ``progress(done, total)`` is called as runs finish.
+    ``progress(done, total)`` is called as runs finish; ``engine`` is each run's engine
+    (``"records"``, ``"aggregate"`` or ``"auto"``, see :meth:`Scenario.run`).
     """
+    check_engine(engine)
     points = grid_points(grid)
     scenarios = [base.with_overrides(point) for point in points]
     summaries: list[Summary]
     if executor is None:
         summaries = []
         for k, scenario in enumerate(scenarios):
-            summaries.append(run_summary(scenario))
+            summaries.append(run_summary(scenario, engine))
             if progress is not None:
                 progress(k + 1, len(scenarios))
     else:
-        futures: list[Future[Summary]] = [executor.submit(run_summary, s) for s in scenarios]
+        futures: list[Future[Summary]] = [
+            executor.submit(run_summary, s, engine) for s in scenarios
+        ]
         for done, _ in enumerate(as_completed(futures), start=1):
             if progress is not None:
                 progress(done, len(futures))

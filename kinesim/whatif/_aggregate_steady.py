@@ -1,0 +1,105 @@
+"""The aggregate engine's closed form for stretches where every lane keeps up.
+
+When each lane, at each poll slot, finds only the records written in the second before it, and
+its batches for them finish before the next slot, the seconds are independent of each other:
+second ``k`` of lane ``l`` runs ``ceil(a / batch_size)`` batches back to back from the slot, and
+each batch's IteratorAge follows from where its last record falls in the second before. So a
+stretch of ``T`` seconds is a handful of array operations over ``T x lanes`` cells, not ``T``
+steps. :func:`steady_stretch` computes it and says None when some cell does not keep up (a batch
+would run past the next slot), and the engine steps through that stretch second by second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = ["Stretch", "steady_stretch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """What a kept-up stretch of seconds came to."""
+
+    #: Per lane: when its last batch of the stretch finishes (absolute seconds).
+    free: NDArray[np.float64]
+    #: Per second of the stretch: lanes invoking at its slot, records settled.
+    active: NDArray[np.int64]
+    settled: NDArray[np.float64]
+    invocations: int
+    handler_s: float
+    #: Per batch: the second of the stretch it started in, and its IteratorAge.
+    age_second: NDArray[np.int64]
+    ages: NDArray[np.float64]
+
+
+def steady_stretch(
+    *,
+    first_second: int,
+    free: NDArray[np.float64],
+    backlog: NDArray[np.float64],
+    arrivals: NDArray[np.float64],
+    batch: float,
+    draw: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+) -> Stretch | None:
+    """Seconds ``first_second + 1 ..`` of lanes whose records of second ``s`` (``arrivals[s]``,
+    shape ``(T, lanes)``) are all read at slot ``s + 1``; ``backlog`` (per lane) is what each
+    lane has read and not processed at slot ``first_second`` (run in that slot), ``free`` when
+    each lane's batch in flight ends. ``draw(starts)`` gives one handler duration per batch
+    start. A lane still busy at a slot starts that slot's batches when it is free (Lindley's
+    recursion, as a running maximum); None when some slot's batches would start only after the
+    next slot (the lane falls behind: the engine steps through the stretch instead)."""
+    # Records each slot offers: the slot at the stretch's start takes the backlog; slot s + 1
+    # the records of second s. The last second's records wait for the next slot.
+    offered = np.vstack([backlog[None, :], arrivals[:-1]])
+    slots, lanes = offered.shape
+    counts = np.ceil(offered / batch - 1e-9).astype(np.int64)
+    counts[offered <= 1e-9] = 0
+    flat_counts = counts.reshape(-1)
+    total = int(flat_counts.sum())
+    cell = np.repeat(np.arange(slots * lanes), flat_counts)
+    # Index of each batch within its cell: 0, 1, ...
+    starts_of_cell = np.cumsum(flat_counts) - flat_counts
+    within = np.arange(total) - np.repeat(starts_of_cell, flat_counts)
+    slot_of = cell // lanes
+    slot_time = (first_second + slot_of).astype(np.float64)
+    durations = draw(slot_time) if total else np.zeros(0)
+    busy = np.zeros(slots * lanes)
+    np.add.at(busy, cell, durations)
+    busy = busy.reshape(slots, lanes)
+    # Lindley: start[s] = max(slot[s], end[s - 1]) = C[s - 1] + max over j <= s of x[j], with
+    # C the running sum of busy time and x[j] = slot[j] - C[j - 1] (x[0] also at least free).
+    slot_grid = first_second + np.arange(slots, dtype=np.float64)[:, None]
+    before = np.vstack([np.zeros((1, lanes)), np.cumsum(busy, axis=0)[:-1]])
+    x = slot_grid - before
+    x[0] = np.maximum(x[0], free)
+    start = before + np.maximum.accumulate(x, axis=0)
+    if (start - slot_grid >= 1.0 - 1e-9).any():
+        return None
+    # Back to back from the cell's start: completion = start + running sum of its durations.
+    starts_flat = start.reshape(-1)
+    running = np.cumsum(durations)
+    cell_base = np.repeat(running[starts_of_cell] - durations[starts_of_cell], flat_counts)
+    done = starts_flat[cell] + (running - cell_base)
+    # The batch's last record: the (within + 1) * batch-th of the cell's records, which were
+    # written over the second before the slot (evenly spread).
+    cell_records = offered.reshape(-1)[cell]
+    last = np.minimum((within + 1) * batch, cell_records)
+    stamp = slot_time - 1.0 + last / np.maximum(cell_records, 1e-300)
+    ages = done - stamp
+    free = np.maximum(free, (start + busy)[-1])
+    return Stretch(
+        free=free,
+        active=(counts > 0).sum(axis=1),
+        settled=offered.sum(axis=1),
+        invocations=total,
+        handler_s=float(durations.sum()),
+        age_second=slot_of,
+        ages=ages,
+    )
