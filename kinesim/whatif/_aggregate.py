@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from kinesim._esm.batch import PAYLOAD_LIMIT_BYTES
+from kinesim._esm.poller import READ_AHEAD_RECORDS
 from kinesim._kinesis.hashing import even_ranges
 from kinesim._lambda.durations import Constant, Empirical, LogNormal, Uniform
 from kinesim.whatif._aggregate_parts import (
@@ -81,11 +82,13 @@ class _History:
     """Cumulative records written to each lane by the end of each second kept in a ring whose
     oldest row is the oldest second some lane still has unprocessed records of."""
 
-    def __init__(self, lanes: int) -> None:
+    def __init__(self, lanes: int, spread: float) -> None:
         self.rows = np.zeros((64, lanes))
-        # Per second: the fraction of it over which its records were written (1.0, unless the
-        # shard's write limit refused the rest of the second).
-        self.ends = np.ones((64, lanes))
+        # Per second: its records were written from its start to this fraction of it: ``spread``
+        # (the last producer flush in the second, 0.9 for flushes every 0.1 s) unless the
+        # shard's write limit refused the rest of the second.
+        self.spread = spread
+        self.ends = np.full((64, lanes), spread)
         self.base = 0  # second of row 0 (row r holds the count written before second base + r)
         self.top = 0  # the latest second with a row
         self.ptr = np.zeros(lanes, dtype=np.intp)  # per lane: a second at or before its front
@@ -99,12 +102,12 @@ class _History:
             grown = np.zeros((2 * len(self.rows), self.rows.shape[1]))
             grown[:r] = self.rows[:r]
             self.rows = grown
-            grown_ends = np.ones_like(grown)
+            grown_ends = np.full_like(grown, self.spread)
             grown_ends[:r] = self.ends[:r]
             self.ends = grown_ends
         self.rows[r] = self.rows[r - 1] + counts
         # ends[r - 1] describes second base + r - 1, the one these counts were written in.
-        self.ends[r - 1] = 1.0 if ends is None else ends
+        self.ends[r - 1] = self.spread if ends is None else ends
         self.top += 1
 
     def latest(self) -> NDArray[np.float64]:
@@ -128,7 +131,7 @@ class _History:
         lo = self.rows[k - self.base, lanes]
         nxt = np.minimum(k + 1, self.top)
         hi = self.rows[nxt - self.base, lanes]
-        frac = np.minimum(1.0, frac / self.ends[k - self.base, lanes])
+        frac = np.minimum(1.0, frac / np.maximum(self.ends[k - self.base, lanes], 1e-3))
         out: NDArray[np.float64] = lo + np.where(nxt > k, (hi - lo) * frac, 0.0)
         return out
 
@@ -299,7 +302,7 @@ class _Writes:
             # Index j is j ticks from now: the next tick becomes index 0.
             self.pending = np.roll(self.pending, -1, axis=1)
         self.throttled += throttled_here
-        return accepted, throttled_here, np.maximum(last_tick, 1.0) / ticks
+        return accepted, throttled_here, (np.maximum(last_tick, 1.0) - 1.0) / ticks
 
 
 def _period_of(t: float, period_s: int, periods: int) -> int:
@@ -335,7 +338,10 @@ class _Run:
         self.run_s = sc.simulated_s
         self.steps = math.ceil(self.run_s)
         self.periods = math.ceil(self.run_s / sc.period_s)
-        self.share = np.asarray(self.mix.lane_share)
+        share = np.asarray(self.mix.lane_share) / sum(self.mix.lane_share)
+        # Shares summing to 1 within rounding: numpy's multinomial checks the partial sums.
+        share[-1] = max(0.0, 1.0 - float(share[:-1].sum()))
+        self.share = share
         event_bytes = self.record_bytes * 4 / 3 + _RECORD_OVERHEAD
         # The 6 MB cap, in records of the mean size.
         self.batch_cap = max(1.0, math.floor(PAYLOAD_LIMIT_BYTES / event_bytes))
@@ -380,7 +386,8 @@ class _Run:
         sc = self.sc
         lanes, pf = self.lanes, self.pf
         all_lanes = np.arange(lanes)
-        hist = _History(lanes)
+        flush_s = sc.producer.flush_interval_ms / 1000
+        hist = _History(lanes, max(0.0, 1.0 - flush_s))
         writes = _Writes(sc, self.shards, self.record_bytes)
         ages = _Ages(self.periods)
         periods = self.periods
@@ -494,9 +501,15 @@ class _Run:
             per["write_throttles"][period] += throttled
             while next_poison < len(poison_times) and poison_times[next_poison] < end * 1000:
                 lane = poison_lanes[next_poison]
+                # The producer sends it in the flush after its time, behind that flush's
+                # records: its place among the second's records is its time's.
+                flush_ms = sc.producer.flush_interval_ms
+                sent_ms = (poison_times[next_poison] // flush_ms + 1) * flush_ms
+                into = (sent_ms - k * 1000 + flush_ms) / 1000  # flushes k.0 .. sent_ms
+                before = math.floor(lane_new[lane] * min(1.0, into))
                 lane_new = lane_new.copy()
                 lane_new[lane] += 1
-                poison_index[lane].append(float(hist.latest()[lane] + lane_new[lane]))
+                poison_index[lane].append(float(hist.latest()[lane] + before + 1))
                 totals["generated"] += 1
                 next_poison += 1
             added = float(lane_new.sum())
@@ -525,6 +538,8 @@ class _Run:
             else:
                 can_read = np.ones(lanes, dtype=bool)
             visible = np.where(can_read, visible + np.minimum(due, read_records_cap / pf), visible)
+            if pf > 1:
+                visible = self._read_ahead(hist, processed, visible, all_lanes)
             # 3. retention and maximum record age
             if t >= retention_s:
                 gone = hist.at(np.full(lanes, t - retention_s), all_lanes)
@@ -688,6 +703,24 @@ class _Run:
             to_dest, first_loss,
         )  # fmt: skip
 
+    def _read_ahead(
+        self,
+        hist: _History,
+        processed: NDArray[np.float64],
+        visible: NDArray[np.float64],
+        all_lanes: NDArray[np.intp],
+    ) -> NDArray[np.float64]:
+        """With several lanes, none reads past the shard's checkpoint (the slowest lane's first
+        unfinished record) by more than the poller's read-ahead (``READ_AHEAD_RECORDS``)."""
+        shards, pf = self.shards, self.pf
+        fronts = hist.stamp(processed + 1, all_lanes).reshape(shards, pf).min(axis=1)
+        top = hist.top - hist.base
+        rate = (hist.rows[top] - hist.rows[max(0, top - 1)]).reshape(shards, pf).sum(axis=1)
+        limit = fronts + READ_AHEAD_RECORDS / np.maximum(rate, 1.0)
+        allowed = hist.at(limit[all_lanes // pf], all_lanes)
+        out: NDArray[np.float64] = np.maximum(np.minimum(visible, allowed), processed)
+        return out
+
     def _stretch(
         self,
         k: int,
@@ -739,6 +772,7 @@ class _Run:
             backlog=written[live] - processed[live],
             arrivals=arrivals[:, live],
             batch=min(float(sc.batch_size), self.batch_cap),
+            spread=hist.spread,
             draw=self.durations.draw,
         )
         if result is None or result.active.max(initial=0) > concurrency_cap:

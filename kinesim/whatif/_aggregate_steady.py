@@ -46,6 +46,7 @@ def steady_stretch(
     backlog: NDArray[np.float64],
     arrivals: NDArray[np.float64],
     batch: float,
+    spread: float,
     draw: Callable[[NDArray[np.float64]], NDArray[np.float64]],
 ) -> Stretch | None:
     """Seconds ``first_second + 1 ..`` of lanes whose records of second ``s`` (``arrivals[s]``,
@@ -66,7 +67,8 @@ def steady_stretch(
     cell = np.repeat(np.arange(slots * lanes), flat_counts)
     # Index of each batch within its cell: 0, 1, ...
     starts_of_cell = np.cumsum(flat_counts) - flat_counts
-    within = np.arange(total) - np.repeat(starts_of_cell, flat_counts)
+    first_of_batch = np.repeat(starts_of_cell, flat_counts)  # index of its cell's first batch
+    within = np.arange(total) - first_of_batch
     slot_of = cell // lanes
     slot_time = (first_second + slot_of).astype(np.float64)
     durations = draw(slot_time) if total else np.zeros(0)
@@ -85,13 +87,13 @@ def steady_stretch(
     # Back to back from the cell's start: completion = start + running sum of its durations.
     starts_flat = start.reshape(-1)
     running = np.cumsum(durations)
-    cell_base = np.repeat(running[starts_of_cell] - durations[starts_of_cell], flat_counts)
+    cell_base = running[first_of_batch] - durations[first_of_batch]
     done = starts_flat[cell] + (running - cell_base)
     # The batch's last record: the (within + 1) * batch-th of the cell's records, which were
-    # written over the second before the slot (evenly spread).
+    # written over the first ``spread`` of the second before the slot (evenly).
     cell_records = offered.reshape(-1)[cell]
     last = np.minimum((within + 1) * batch, cell_records)
-    stamp = slot_time - 1.0 + last / np.maximum(cell_records, 1e-300)
+    stamp = slot_time - 1.0 + spread * last / np.maximum(cell_records, 1e-300)
     ages = done - stamp
     free = np.maximum(free, (start + busy)[-1])
     return Stretch(
