@@ -71,7 +71,6 @@ _READ_BYTES = 2 * 1024 * 1024  # shared GetRecords throughput per shard per seco
 _READ_CALLS = 5
 _READ_RECORDS = 10_000  # GetRecords' Limit
 _RECORD_OVERHEAD = 180  # event bytes of one record besides its data and key (base64 ~ 4/3)
-_AGE_BINS_PER_DECADE = 400  # the p99 histogram: 0.6% wide bins
 
 
 class AggregateUnsupported(ValueError):
@@ -110,6 +109,18 @@ class _History:
         self.ends[r - 1] = self.spread if ends is None else ends
         self.top += 1
 
+    def append_block(self, block: NDArray[np.float64]) -> None:
+        """:meth:`append` for several seconds at once (rows of ``block``)."""
+        while self.top + len(block) - self.base >= len(self.rows):
+            self.append(block[0])
+            block = block[1:]
+            if not len(block):
+                return
+        r = self.top + 1 - self.base
+        self.rows[r : r + len(block)] = self.rows[r - 1] + np.cumsum(block, axis=0)
+        self.ends[r - 1 : r - 1 + len(block)] = self.spread
+        self.top += len(block)
+
     def latest(self) -> NDArray[np.float64]:
         row: NDArray[np.float64] = self.rows[self.top - self.base].copy()
         return row
@@ -141,13 +152,18 @@ class _History:
         forward through the rows: about one step per second simulated."""
         rows, base, top = self.rows, self.base, self.top
         ptr = self.ptr[lanes]
-        while True:
+        for _ in range(4):
             ahead = ptr + 1 <= top
             nxt = rows[np.minimum(ptr + 1, top) - base, lanes]
             move = ahead & (nxt < index)
             if not move.any():
                 break
             ptr = ptr + move
+        else:
+            # Lanes that jumped far (a stall resolved, records lost): search their columns.
+            for i in np.flatnonzero(move).tolist():
+                col = rows[ptr[i] - base : top - base + 1, lanes[i]]
+                ptr[i] += max(0, int(np.searchsorted(col, index[i], side="left")) - 1)
         self.ptr[lanes] = ptr
         lo = rows[ptr - base, lanes]
         hi = rows[np.minimum(ptr + 1, top) - base, lanes]
@@ -170,37 +186,40 @@ class _History:
 
 class _Ages:
     """IteratorAge datapoints: the maximum per period, the overall maximum and a histogram for
-    the 99th percentile (log-spaced bins; the percentile is the bin's upper edge)."""
+    the 99th percentile: 256 bins per octave (0.3% wide; from 1 ms to 2**24 s), read off
+    ``frexp`` (no logarithm per datapoint); the percentile is its bin's upper edge."""
+
+    _SUB = 256
+    _LOW = -10  # 2**-10 s: about 1 ms
 
     def __init__(self, periods: int) -> None:
         self.period_max: list[float | None] = [None] * periods
         self.max = 0.0
         self.count = 0
-        self.bins = np.zeros(_AGE_BINS_PER_DECADE * 10 + 2, dtype=np.int64)
+        self.bins = np.zeros((25 - self._LOW) * self._SUB, dtype=np.int64)
 
     def add(self, period: int, ages: NDArray[np.float64]) -> None:
         if not len(ages):
             return
-        ages = np.maximum(ages, 0.0)
-        top = float(ages.max())
+        top = max(0.0, float(ages.max()))
         current = self.period_max[period]
         self.period_max[period] = top if current is None else max(current, top)
         self.max = max(self.max, top)
         self.count += len(ages)
-        idx = np.clip(
-            np.ceil(np.log10(np.maximum(ages, 1e-3)) * _AGE_BINS_PER_DECADE).astype(np.int64)
-            + 3 * _AGE_BINS_PER_DECADE,
-            0,
-            len(self.bins) - 1,
+        mantissa, exponent = np.frexp(np.maximum(ages, 2.0**self._LOW))
+        idx = (exponent - self._LOW) * self._SUB + ((mantissa - 0.5) * 2 * self._SUB).astype(
+            np.int64
         )
-        self.bins += np.bincount(idx, minlength=len(self.bins))
+        self.bins += np.bincount(np.minimum(idx, len(self.bins) - 1), minlength=len(self.bins))
 
     def p99(self) -> float:
         if not self.count:
             return 0.0
         rank = max(1, math.ceil(0.99 * self.count))
         k = int(np.searchsorted(np.cumsum(self.bins), rank))
-        return min(self.max, 10 ** ((k - 3 * _AGE_BINS_PER_DECADE) / _AGE_BINS_PER_DECADE))
+        octave, sub = divmod(k, self._SUB)
+        edge = 2.0 ** (octave + self._LOW) * (0.5 + (sub + 1) / (2 * self._SUB))
+        return min(self.max, edge)
 
 
 class _Durations:
@@ -380,6 +399,26 @@ class _Run:
             return out
         return self.rng.multinomial(n, share).astype(np.float64)
 
+    def _arrivals_block(
+        self, k: int, length: int, carry: list[float], cycle_at: list[int]
+    ) -> NDArray[np.float64]:
+        """:meth:`_arrivals` for seconds ``k .. k + length - 1``, drawn together when the rate
+        is constant and the keys random (one numpy call instead of ``length``)."""
+        sc = self.sc
+        pending = [row for second, row in self.drawn if k <= second < k + length]
+        if pending or self.mix.cycle or not isinstance(sc.arrivals, (ConstantRate, Poisson)):
+            return np.vstack([self._arrivals(k + i, carry, cycle_at) for i in range(length)])
+        mean = sc.arrivals.rate
+        if sc.arrivals.poisson_counts():
+            return self.rng.poisson(mean * self.share, size=(length, self.lanes)).astype(np.float64)
+        counts = []
+        for _ in range(length):
+            carry[0] += mean
+            n = math.floor(carry[0] + 1e-9)
+            carry[0] -= n
+            counts.append(n)
+        return self.rng.multinomial(counts, self.share).astype(np.float64)
+
     # -- the run ----------------------------------------------------------------------------
 
     def run(self, progress: Callable[[float], object] | None) -> Report:
@@ -456,7 +495,7 @@ class _Run:
             ),
             0.0,
         )
-        first_loss: float | None = None
+        self.first_loss: float | None = None
         stretch_ok = (
             p_error == 0
             and window == 0
@@ -467,7 +506,7 @@ class _Run:
         stretch_len = 60
         k = 0
         while k < self.steps:
-            if stretch_ok and k + stretch_len < min(self.steps, retention_s):
+            if stretch_ok and k + stretch_len < self.steps:
                 ran = self._stretch(
                     k, stretch_len, hist, writes, ages, per, backlog_at_end, totals,
                     processed, succeeded, free, window_start, visible, held, warm,
@@ -549,8 +588,8 @@ class _Run:
                     processed += lost
                     held = np.where(lost > 0, 0.0, held)
                     per["settled"][period] += float(lost.sum())
-                    if first_loss is None:
-                        first_loss = t
+                    if self.first_loss is None:
+                        self.first_loss = t
             if max_age >= 0 and t >= max_age:
                 old = hist.at(np.full(lanes, t - max_age), all_lanes)
                 late = np.maximum(old - processed, 0.0)
@@ -559,8 +598,8 @@ class _Run:
                     processed += late
                     held = np.where(late > 0, 0.0, held)
                     per["settled"][period] += float(late.sum())
-                    if first_loss is None:
-                        first_loss = t
+                    if self.first_loss is None:
+                        self.first_loss = t
             visible = np.maximum(visible, processed)
             # 4. batches, in rounds
             cap_now = concurrency_cap
@@ -700,7 +739,7 @@ class _Run:
             k += 1
         return self._report(
             hist, per, backlog_at_end, ages, totals, writes, processed, succeeded, expired,
-            to_dest, first_loss,
+            to_dest, self.first_loss,
         )  # fmt: skip
 
     def _read_ahead(
@@ -751,7 +790,8 @@ class _Run:
             return False
         if writes.pending.any() or held.any():
             return False
-        live = np.flatnonzero(np.isfinite(free))
+        # Lanes busy through the stretch (stuck, or playing out a failing batch) sit it out.
+        live = np.flatnonzero(free <= k + length)
         if (free[live] > k + 1 - 1e-9).any() or any(poison_index[lane] for lane in live.tolist()):
             return False
         if self.sc.cold_start_s and not warm[live].all():
@@ -759,9 +799,8 @@ class _Run:
         written = hist.latest()
         if k >= 1 and (processed[live] + 1e-9 < hist.rows[k - 1 - hist.base, live]).any():
             return False  # a lane is more than one second behind
-        rows = [self._arrivals(k + i, carry, cycle_at) for i in range(length)]
-        self.drawn = [(k + i, row) for i, row in enumerate(rows)]
-        arrivals = np.vstack(rows)
+        arrivals = self._arrivals_block(k, length, carry, cycle_at)
+        self.drawn = [(k + i, row) for i, row in enumerate(arrivals)]
         pf = self.pf
         if arrivals.reshape(length, self.shards, pf).sum(axis=2).max() > writes.cap:
             return False
@@ -779,8 +818,7 @@ class _Run:
             return False
         self.drawn = []
         # Apply: the stretch's writes, settlements, invocations and ages.
-        for row in rows:
-            hist.append(row)
+        hist.append_block(arrivals)
         put = arrivals.sum(axis=1)
         totals["generated"] += float(put.sum())
         totals["put"] += float(put.sum())
@@ -880,6 +918,10 @@ class _Run:
                 free[other] = math.inf
             return
         poison_index[lane].pop(0)
+        if ep.first_loss_s is not None and (
+            self.first_loss is None or ep.first_loss_s < self.first_loss
+        ):
+            self.first_loss = ep.first_loss_s
         done = float(ep.succeeded + ep.to_destination + ep.expired)
         processed[lane] += done
         succeeded[lane] += ep.succeeded

@@ -242,6 +242,8 @@ class Episode:
     expired: int = 0
     retried_deliveries: int = 0
     gb_seconds_s: float = 0.0  # handler seconds
+    #: When the first of its records was lost (expired or sent to the destination), if any.
+    first_loss_s: float | None = None
     #: (completion time, lane index of the range's last record, failed) per invocation.
     samples: list[tuple[float, int, bool]] = field(default_factory=list)
 
@@ -285,10 +287,12 @@ def poison_episode(
             while lo < hi and stamp(lo) < now - retention_s:
                 lo += 1
                 ep.expired += 1
+                ep.first_loss_s = now if ep.first_loss_s is None else ep.first_loss_s
             if max_age_s >= 0:
                 while lo < hi and stamp(lo) < now - max_age_s:
                     lo += 1
                     ep.to_destination += 1
+                    ep.first_loss_s = now if ep.first_loss_s is None else ep.first_loss_s
             if lo >= hi:
                 break
             duration = draw(now)
@@ -317,6 +321,7 @@ def poison_episode(
                 hi, invocations = mid, 0
             elif max_retry_attempts != -1 and invocations >= 1 + max_retry_attempts:
                 ep.to_destination += hi - lo
+                ep.first_loss_s = now if ep.first_loss_s is None else ep.first_loss_s
                 streak = 0
                 break
             now += BACKOFF.delay_ms(streak) / 1000

@@ -62,46 +62,42 @@ def steady_stretch(
     slots, lanes = offered.shape
     counts = np.ceil(offered / batch - 1e-9).astype(np.int64)
     counts[offered <= 1e-9] = 0
-    flat_counts = counts.reshape(-1)
-    total = int(flat_counts.sum())
-    cell = np.repeat(np.arange(slots * lanes), flat_counts)
-    # Index of each batch within its cell: 0, 1, ...
-    starts_of_cell = np.cumsum(flat_counts) - flat_counts
-    first_of_batch = np.repeat(starts_of_cell, flat_counts)  # index of its cell's first batch
-    within = np.arange(total) - first_of_batch
-    slot_of = cell // lanes
-    slot_time = (first_second + slot_of).astype(np.float64)
-    durations = draw(slot_time) if total else np.zeros(0)
-    busy = np.zeros(slots * lanes)
-    np.add.at(busy, cell, durations)
-    busy = busy.reshape(slots, lanes)
+    width = int(counts.max(initial=0))
+    slot_time = first_second + np.arange(slots, dtype=np.float64)
+    # NOTE: batches as a (slot, lane, k) block padded to the most batches any cell runs: no
+    # gathers or repeats, and draws for the padding are masked off.
+    k = np.arange(width)
+    real = k[None, None, :] < counts[:, :, None]
+    starts = np.broadcast_to(slot_time[:, None, None], real.shape).reshape(-1)
+    durations = (
+        np.where(real, draw(starts).reshape(real.shape), 0.0) if width else np.zeros(real.shape)
+    )
+    busy = durations.sum(axis=2)
     # Lindley: start[s] = max(slot[s], end[s - 1]) = C[s - 1] + max over j <= s of x[j], with
     # C the running sum of busy time and x[j] = slot[j] - C[j - 1] (x[0] also at least free).
-    slot_grid = first_second + np.arange(slots, dtype=np.float64)[:, None]
+    slot_grid = slot_time[:, None]
     before = np.vstack([np.zeros((1, lanes)), np.cumsum(busy, axis=0)[:-1]])
     x = slot_grid - before
     x[0] = np.maximum(x[0], free)
     start = before + np.maximum.accumulate(x, axis=0)
     if (start - slot_grid >= 1.0 - 1e-9).any():
         return None
-    # Back to back from the cell's start: completion = start + running sum of its durations.
-    starts_flat = start.reshape(-1)
-    running = np.cumsum(durations)
-    cell_base = running[first_of_batch] - durations[first_of_batch]
-    done = starts_flat[cell] + (running - cell_base)
-    # The batch's last record: the (within + 1) * batch-th of the cell's records, which were
-    # written over the first ``spread`` of the second before the slot (evenly).
-    cell_records = offered.reshape(-1)[cell]
-    last = np.minimum((within + 1) * batch, cell_records)
-    stamp = slot_time - 1.0 + spread * last / np.maximum(cell_records, 1e-300)
-    ages = done - stamp
+    # Back to back from the cell's start; the batch's last record is the (k + 1) * batch-th of
+    # the cell's records, which were written over the first ``spread`` of the second before
+    # the slot (evenly).
+    done = start[:, :, None] + np.cumsum(durations, axis=2)
+    cell_records = offered[:, :, None]
+    last = np.minimum((k[None, None, :] + 1) * batch, cell_records)
+    stamp = slot_grid[:, :, None] - 1.0 + spread * last / np.maximum(cell_records, 1e-300)
+    ages = (done - stamp)[real]
+    age_second = np.broadcast_to(np.arange(slots)[:, None, None], real.shape)[real]
     free = np.maximum(free, (start + busy)[-1])
     return Stretch(
         free=free,
         active=(counts > 0).sum(axis=1),
         settled=offered.sum(axis=1),
-        invocations=total,
-        handler_s=float(durations.sum()),
-        age_second=slot_of,
+        invocations=int(counts.sum()),
+        handler_s=float(busy.sum()),
+        age_second=age_second,
         ages=ages,
     )
