@@ -314,7 +314,8 @@ class _Run:
             hist.append(lane_new, lane_ends)
             due = written - visible
             if readers_per_s or sc.shared_readers:
-                new_bytes = float(due.sum()) * self.record_bytes / self.shards
+                # Each other reader reads what is new each time; the mapping what it is due.
+                new_bytes = float(lane_new.sum()) * self.record_bytes / self.shards
                 calls = 1 + readers_per_s
                 read_debt = np.maximum(read_debt - READ_BYTES, 0.0)
                 over_calls = max(0.0, calls - READ_CALLS)
@@ -322,7 +323,8 @@ class _Run:
                 admitted = (~blocked) & (
                     np.full(self.shards, over_calls) < (k % max(1, math.ceil(calls))) + 1
                 )
-                read_debt += new_bytes * (1 + readers_per_s)
+                mapping_bytes = due.reshape(self.shards, pf).sum(axis=1) * self.record_bytes
+                read_debt += new_bytes * readers_per_s + np.where(admitted, mapping_bytes, 0.0)
                 n_throttled = over_calls * self.shards + float(blocked.sum()) * calls
                 per["read_throttles"][period] += n_throttled
                 totals["read_throttles"] += n_throttled

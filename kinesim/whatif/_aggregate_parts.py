@@ -87,6 +87,21 @@ def unsupported_features(scenario: Scenario) -> list[str]:
         out.append(f"a handler duration computed from the event ({scenario.duration!r})")
     if scenario.starting_position != "TRIM_HORIZON":
         out.append("starting_position LATEST")
+    # NOTE: concurrency is modelled per round of batches, which is tested only while every lane
+    # can run at once; below that the record-level engine's timing of throttles and backoffs
+    # decides the throughput, and the aggregate approximation can be far off.
+    lanes = (4 if scenario.mode == "ON_DEMAND" else scenario.shards) * (
+        scenario.parallelization_factor
+    )
+    caps = [scenario.account_concurrency]
+    if scenario.reserved_concurrency is not None:
+        caps.append(scenario.reserved_concurrency)
+    caps += [p.concurrency for p in scenario.faults.throttle_periods]
+    if min(caps) < lanes:
+        out.append(
+            f"function concurrency below the {lanes} lane(s) (shards x parallelization_factor): "
+            f"a limit of {min(caps)} (reserved, account or a throttle period)"
+        )
     return out
 
 

@@ -101,6 +101,15 @@ def test_features_needing_record_content_fall_back_or_are_refused(tmp_path, monk
     assert report.summary.records_put == 2
 
 
+def test_concurrency_below_the_lanes_is_left_to_the_record_level_engine(monkeypatch):
+    scenario = Scenario(shards=4, simulated_s=30, reserved_concurrency=3)
+    with pytest.raises(ValueError, match=r"function concurrency below the 4 lane.s.*limit of 3"):
+        scenario.run(engine="aggregate")
+    monkeypatch.setattr(engines, "AUTO_RECORDS_THRESHOLD", 1)
+    assert scenario.run().engine == "records"
+    assert scenario.with_overrides({"reserved_concurrency": 4}).run().engine == "aggregate"
+
+
 def test_without_numpy_auto_uses_records_and_aggregate_says_how_to_install(monkeypatch):
     monkeypatch.setattr(engines, "_numpy_installed", lambda: False)
     monkeypatch.setattr(engines, "AUTO_RECORDS_THRESHOLD", 1)
