@@ -189,6 +189,7 @@ def _sweep(args: argparse.Namespace) -> int:
         base = _base(args)
         base = base.with_overrides(_overrides(args, base))
         grid = _parse_grid(args.grid or [], base)
+        choose_engine(base, args.engine)  # refuses what the asked-for engine cannot run
         if not grid:
             raise KinesimError("give at least one --grid NAME=V1,V2,...")
         target = (
