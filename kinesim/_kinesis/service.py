@@ -25,6 +25,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.channels import ChannelService
 from kinesim._kinesis.control import (
     MAX_RETENTION_HOURS,
     MAX_SHARDS_PER_STREAM,
@@ -111,6 +112,8 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
         self._serial = 0
         #: Kinesis queues (CreateQueue, ReceiveQueueRecords, ...).
         self.queues = QueueService(sim)
+        #: Kinesis channels: delivery to S3 (CreateChannel, ...).
+        self.channels = ChannelService(sim)
         self._commitment = BillingCommitment("DISABLED")
         self._commitment_end = None
 
@@ -284,6 +287,11 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
             raise ResourceInUseException(
                 f"Stream {stream.name} under account {self.sim.account_id} has queues. Delete "
                 "them with DeleteQueue before you delete the stream."
+            )
+        if any(c.status != "DELETING" for c in self.channels.on_stream(stream)):
+            raise ResourceInUseException(
+                f"Stream {stream.name} under account {self.sim.account_id} has active channels. "
+                "Delete them with DeleteChannel before you delete the stream."
             )
         if stream._consumers and not enforce_consumer_deletion:
             raise ResourceInUseException(
