@@ -129,6 +129,8 @@ def stream_summary(value: StreamSummary) -> dict[str, Any]:
     }
     if value.queue_count:
         out["QueueCount"] = value.queue_count
+    if value.channel_count:
+        out["ChannelCount"] = value.channel_count
     if value.warm_throughput_mibps is not None:
         out["WarmThroughput"] = {
             "TargetMiBps": value.warm_throughput_mibps,
@@ -157,6 +159,8 @@ def limits(value: AccountLimits) -> dict[str, Any]:
         "OpenShardCount": value.open_shard_count,
         "OnDemandStreamCount": value.on_demand_stream_count,
         "OnDemandStreamCountLimit": value.on_demand_stream_count_limit,
+        "ChannelCount": value.channel_count,
+        "ChannelCountLimit": value.channel_count_limit,
     }
 
 

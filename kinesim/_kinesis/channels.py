@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from kinesim._simulator import Simulator
 
 __all__ = [
+    "CHANNELS_PER_STREAM",
     "DEFAULT_DATA_FRESHNESS_S",
     "DEFAULT_KEY_TEMPLATE",
     "Channel",
@@ -62,6 +63,9 @@ DEFAULT_DATA_FRESHNESS_S = 300
 #: "Data freshness is 300-900 seconds" (AWS's Kinesis skill for delivery channels).
 MIN_DATA_FRESHNESS_S = 300
 MAX_DATA_FRESHNESS_S = 900
+#: "Deliveries per stream: 2 ... One delivery to streaming tables on Apache Iceberg and one
+#: delivery to a general purpose Amazon S3 bucket" (KDS developer guide, delivery quotas).
+CHANNELS_PER_STREAM = 2
 #: The KDS developer guide's default S3 output key template.
 DEFAULT_KEY_TEMPLATE = (
     "kinesis-channel/!{channel-name}/!{channel-id}/!{yyyy}/!{MM}/!{dd}/!{HH}/"

@@ -25,7 +25,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
-from kinesim._kinesis.channels import ChannelService
+from kinesim._kinesis.channels import CHANNELS_PER_STREAM, ChannelService
 from kinesim._kinesis.control import (
     MAX_RETENTION_HOURS,
     MAX_SHARDS_PER_STREAM,
@@ -377,6 +377,8 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
             open_shard_count=sum(len(s._open) for s in self._streams.values()),
             on_demand_stream_count=sum(1 for s in self._streams.values() if s.mode == "ON_DEMAND"),
             on_demand_stream_count_limit=ON_DEMAND_STREAM_LIMIT,
+            channel_count=len(self.channels.channels),
+            channel_count_limit=CHANNELS_PER_STREAM * ON_DEMAND_STREAM_LIMIT,
         )
 
     def list_shards(

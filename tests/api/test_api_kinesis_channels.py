@@ -392,6 +392,10 @@ def test_pagination_and_stream_filter(sim, kinesis):
 
 def test_a_stream_with_active_channels_cannot_be_deleted(sim, kinesis, arn):
     channel_arn = create(kinesis, arn)["ChannelARN"]
+    summary = shape("DescribeStreamSummary", kinesis.describe_stream_summary(StreamARN=arn))
+    assert summary["StreamDescriptionSummary"]["ChannelCount"] == 1
+    limits = shape("DescribeLimits", kinesis.describe_limits())
+    assert (limits["ChannelCount"], limits["ChannelCountLimit"]) == (1, 100)
     with pytest.raises(kinesim.ResourceInUseException, match="has active channels"):
         kinesis.delete_stream(StreamName="orders")
     assert sim.kinesis.stream("orders").status == "ACTIVE"

@@ -58,6 +58,8 @@ def test_describe_limits(sim, kinesis, arn):
         "OpenShardCount": 6,
         "OnDemandStreamCount": 1,
         "OnDemandStreamCountLimit": 50,
+        "ChannelCount": 0,
+        "ChannelCountLimit": 100,
     }
 
 
