@@ -646,11 +646,12 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
         return self.stream(stream_name).put_records(records)
 
     def _check(self) -> None:
-        """Assert every stream's invariants."""
+        """Assert every stream's and channel's invariants."""
         for name, stream in self._streams.items():
             assert stream.name == name
             assert not stream._deleted
             stream._check()
+        self.channels._check()
 
 
 def _apply_filter(stream: Stream, kind: str, at_ms: int) -> list[Shard]:

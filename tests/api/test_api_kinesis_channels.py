@@ -188,6 +188,8 @@ def test_delivery_contents_and_timing(sim, kinesis, arn):
         obj.key,
         first["SequenceNumber"],
     )
+    assert delivery.data_bytes == len(b'{"n": 1}a{"n": 2}a')  # data + partition keys
+    assert delivery.at_ms - sim.kinesis.stream("orders").created_ms == 310_000  # 10 s + 300 s
     assert channel.delivered_records == 2
     # Idle: nothing more is written; the next record starts a new 300 s wait.
     sim.advance(1000)
@@ -427,6 +429,7 @@ def run_scenario(seed, puts):
         sim.advance(gap_ms / 1000)
         kinesis.put_record(StreamName="orders", Data=data, PartitionKey=key)
     sim.advance(900)
+    sim.kinesis._check()
     channel = sim.kinesis.channels.channels[0]
     objects = [(o.key, o.body, o.last_modified_ms) for o in sim.s3.bucket("lake").list_objects()]
     return channel, objects, sim.trace.digest()
