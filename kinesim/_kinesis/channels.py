@@ -21,10 +21,8 @@ nothing.
 from __future__ import annotations
 
 import base64
-import copy
 import gzip
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -38,6 +36,27 @@ from kinesim._errors import (
     ResourceInUseException,
     ResourceNotFoundException,
     ValidationException,
+)
+from kinesim._kinesis.channel_config import (
+    CHANNEL_ARN,
+    CHANNELS_PER_STREAM,
+    DEFAULT_DATA_FRESHNESS_S,
+    DEFAULT_ERROR_PREFIX,
+    DEFAULT_KEY_TEMPLATE,
+    EXTENSIONS,
+    FORMATS_FOR,
+    MAX_PAGE,
+    RECORD_FORMATS,
+    ROLE_ARN,
+    TEMPLATE_VARIABLE,
+    DeadLetterTarget,
+    S3Storage,
+    check_dead_letter,
+    check_freshness,
+    check_logging,
+    check_mapping,
+    check_storage,
+    check_tables,
 )
 from kinesim._kinesis.resources import check_tags
 from kinesim._kinesis.validate import check_enum, check_int, check_list, check_name, check_str
@@ -57,51 +76,6 @@ __all__ = [
     "ChannelPage",
     "ChannelService",
 ]
-
-#: "The default value is 300 seconds." [BC-K] DataFreshnessInSeconds.
-DEFAULT_DATA_FRESHNESS_S = 300
-#: "Data freshness is 300-900 seconds" (AWS's Kinesis skill for delivery channels).
-MIN_DATA_FRESHNESS_S = 300
-MAX_DATA_FRESHNESS_S = 900
-#: "Deliveries per stream: 2 ... One delivery to streaming tables on Apache Iceberg and one
-#: delivery to a general purpose Amazon S3 bucket" (KDS developer guide, delivery quotas).
-CHANNELS_PER_STREAM = 2
-#: The KDS developer guide's default S3 output key template.
-DEFAULT_KEY_TEMPLATE = (
-    "kinesis-channel/!{channel-name}/!{channel-id}/!{yyyy}/!{MM}/!{dd}/!{HH}/"
-    "!{channel-name}-!{channel-id}-!{yyyy}-!{MM}-!{dd}-!{HH}-!{mm}!{extension}"
-)
-#: Assumed: the dead-letter prefix when no DeadLetterQueueS3Configuration is given ("it
-#: defaults to the destination bucket with an error prefix", prefix not documented).
-DEFAULT_ERROR_PREFIX = "errors/"
-#: "ListChannels ... The default value is 100. If you specify a value greater than 100, at most
-#: 100 results are returned."
-MAX_PAGE = 100
-RECORD_FORMATS = ["GSR_JSON", "JSON", "STRING", "BYTE_ARRAY"]
-#: Which record formats each destination type takes [BC-K] RecordFormatType.
-_FORMATS_FOR = {"S3": ("JSON", "STRING", "BYTE_ARRAY"), "S3_TABLES": ("GSR_JSON", "JSON")}
-#: Assumed: ``!{extension}`` by compression (ZSTD objects are stored uncompressed, see below).
-_EXTENSIONS = {"NONE": "", "GZIP": ".gz", "ZSTD": ""}
-_TEMPLATE_VARIABLES = (
-    "channel-name",
-    "channel-id",
-    "stream-name",
-    "yyyy",
-    "yy",
-    "MM",
-    "dd",
-    "HH",
-    "mm",
-    "extension",
-)
-_CHANNEL_ARN = r"arn:aws.*:kinesis:.*:\d{12}:channel/\S+"
-_ROLE_ARN = r"arn:aws[-a-z0-9]*:iam::\d{12}:role/[a-zA-Z_0-9+=,.@\-_/]+"
-_BUCKET_ARN = r"arn:aws[-a-z0-9]*:s3:::[a-z0-9._-]{3,63}"
-_TABLE_BUCKET_ARN = r"arn:aws[-a-z0-9]*:s3tables:[-a-z0-9]+:\d{12}:bucket/[a-z0-9_-]{3,63}"
-_OWNER = r"\d{12}"
-_KEY_TEMPLATE = r"[0-9A-Za-z!\-_'.*()\/=:{}]+"
-_ERROR_PREFIX = r"[0-9A-Za-z!\-_'.*()\/]+"
-_VARIABLE = re.compile(r"!\{([^}]*)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,22 +100,6 @@ class ChannelPage:
 
     channels: tuple[Channel, ...]
     next_token: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetterTarget:
-    bucket_arn: str
-    expected_owner: str
-    error_prefix: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class S3Storage:
-    bucket_arn: str
-    expected_owner: str
-    compression: str
-    key_template: str | None
-    storage_class: str | None
 
 
 class Channel:
@@ -345,10 +303,10 @@ class Channel:
             "dd": f"{when.day:02d}",
             "HH": f"{when.hour:02d}",
             "mm": f"{when.minute:02d}",
-            "extension": _EXTENSIONS[self.storage.compression],
+            "extension": EXTENSIONS[self.storage.compression],
         }
         template = self.storage.key_template or DEFAULT_KEY_TEMPLATE
-        return _VARIABLE.sub(lambda m: values[m.group(1)], template)
+        return TEMPLATE_VARIABLE.sub(lambda m: values[m.group(1)], template)
 
     def _check(self) -> None:
         """Assert the channel's invariants."""
@@ -390,18 +348,18 @@ class ChannelService:
         (exactly one of them). The channel is CREATING for ``sim.timings.consumer_register_s``
         and delivers only records written after it is ACTIVE."""
         check_name(name, "channelName")
-        check_str(role_arn, "serviceExecutionRoleARN", max_len=512, pattern=_ROLE_ARN)
+        check_str(role_arn, "serviceExecutionRoleARN", max_len=512, pattern=ROLE_ARN)
         configs = check_list(streams, "streamConfigurationList", "stream configurations")
         if len(configs) != 1:
             raise InvalidArgumentException(
                 f"A channel reads exactly one stream; StreamConfigurationList has {len(configs)}."
             )
-        config = _mapping(configs[0], "streamConfigurationList.member")
+        config = check_mapping(configs[0], "streamConfigurationList.member")
         if "StreamARN" not in config:
             raise KinesimTypeError(
                 f"a stream configuration is a dict with StreamARN, got {dict(config)!r}"
             )
-        record_format = _mapping(config.get("RecordConfiguration"), "recordConfiguration")
+        record_format = check_mapping(config.get("RecordConfiguration"), "recordConfiguration")
         kind = check_enum(
             record_format.get("RecordFormatType"),
             "recordConfiguration.recordFormatType",
@@ -413,27 +371,29 @@ class ChannelService:
                 "must be specified."
             )
         destination_type = "S3" if s3 is not None else "S3_TABLES"
-        if kind not in _FORMATS_FOR[destination_type]:
+        if kind not in FORMATS_FOR[destination_type]:
             raise InvalidArgumentException(
                 f"RecordFormatType {kind} is not supported for {destination_type} destinations; "
-                f"use one of {', '.join(_FORMATS_FOR[destination_type])}."
+                f"use one of {', '.join(FORMATS_FOR[destination_type])}."
             )
         schema = record_format.get("GSRSchemaARN")
         if destination_type == "S3_TABLES" and schema is None:
             raise InvalidArgumentException(
                 "GSRSchemaARN is required when the channel destination is a streaming table."
             )
-        destination = _mapping(s3 if s3 is not None else s3_tables, "destinationConfiguration")
-        freshness_s = _freshness(destination.get("DataFreshnessInSeconds"))
+        destination = check_mapping(s3 if s3 is not None else s3_tables, "destinationConfiguration")
+        freshness_s = check_freshness(destination.get("DataFreshnessInSeconds"))
         storage = None
         tables: list[dict[str, Any]] = []
         if s3 is not None:
-            storage = _storage(_mapping(destination.get("StorageConfiguration"), "storage"))
+            storage = check_storage(
+                check_mapping(destination.get("StorageConfiguration"), "storage")
+            )
             dead = destination.get("DeadLetterQueueS3Configuration")
             dead_letter = (
                 DeadLetterTarget(storage.bucket_arn, storage.expected_owner, DEFAULT_ERROR_PREFIX)
                 if dead is None
-                else _dead_letter(dead)
+                else check_dead_letter(dead)
             )
         else:
             dead = destination.get("DeadLetterQueueS3Configuration")
@@ -441,11 +401,11 @@ class ChannelService:
                 raise InvalidArgumentException(
                     "DeadLetterQueueS3Configuration is required for streaming table destinations."
                 )
-            dead_letter = _dead_letter(dead)
-            tables = _tables(destination.get("S3TablesConfigurationList"))
+            dead_letter = check_dead_letter(dead)
+            tables = check_tables(destination.get("S3TablesConfigurationList"))
         checked_encryption = None
         if encryption is not None:
-            enc = _mapping(encryption, "encryptionConfiguration")
+            enc = check_mapping(encryption, "encryptionConfiguration")
             checked_encryption = {
                 "EncryptionType": check_enum(
                     enc.get("EncryptionType"), "encryptionConfiguration.encryptionType", ["KMS"]
@@ -491,7 +451,9 @@ class ChannelService:
             logging={},
             tags=checked_tags,
         )
-        channel.logging = _logging(logging, channel)
+        channel.logging = check_logging(
+            logging, channel_name=channel.name, channel_id=channel.channel_id
+        )
         self._channels[name] = channel
         self.sim.trace.emit(
             "kinesis.channel.create", channel=name, stream=stream.name, type=destination_type
@@ -515,7 +477,7 @@ class ChannelService:
 
     def channel(self, channel_arn: str) -> Channel:
         """The channel with this ARN (``ResourceNotFoundException`` if there is none)."""
-        check_str(channel_arn, "channelARN", max_len=2048, pattern=_CHANNEL_ARN)
+        check_str(channel_arn, "channelARN", max_len=2048, pattern=CHANNEL_ARN)
         name = channel_arn.rpartition(":channel/")[2]
         channel = self._channels.get(name)
         if channel is None or channel.arn != channel_arn:
@@ -557,7 +519,7 @@ class ChannelService:
                 )
             wanted = []
             for item in filters:
-                f = _mapping(item, "streamFilter.member")
+                f = check_mapping(item, "streamFilter.member")
                 arn = check_str(f.get("StreamARN"), "streamFilter.member.streamARN", max_len=2048)
                 at = f.get("StreamCreationTimestamp")
                 wanted.append(
@@ -596,8 +558,12 @@ class ChannelService:
                     f"Channel {channel.name} delivers to {channel.destination_type}; its "
                     f"{kind} destination configuration cannot be updated."
                 )
-            freshness = _freshness(given)
-        new_logging = None if logging is None else _logging(logging, channel)
+            freshness = check_freshness(given)
+        new_logging = (
+            None
+            if logging is None
+            else check_logging(logging, channel_name=channel.name, channel_id=channel.channel_id)
+        )
         if channel.status != "ACTIVE":
             raise ResourceInUseException(
                 f"Channel {channel.name} under account {self.sim.account_id} is not ACTIVE, "
@@ -640,155 +606,6 @@ class ChannelService:
         for name, channel in self._channels.items():
             assert channel.name == name
             channel._check()
-
-
-def _mapping(value: Any, field: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise KinesimTypeError(f"{field} takes a dict of AWS's members, got {value!r}")
-    return value
-
-
-def _freshness(value: Any) -> int:
-    if value is None:
-        return DEFAULT_DATA_FRESHNESS_S
-    check_int(value, "dataFreshnessInSeconds")
-    if not MIN_DATA_FRESHNESS_S <= value <= MAX_DATA_FRESHNESS_S:
-        raise InvalidArgumentException(
-            f"DataFreshnessInSeconds must be between {MIN_DATA_FRESHNESS_S} and "
-            f"{MAX_DATA_FRESHNESS_S} seconds, got {value}."
-        )
-    return int(value)
-
-
-def _storage(value: Mapping[str, Any]) -> S3Storage:
-    template = value.get("OutputKeyTemplate")
-    if template is not None:
-        check_str(
-            template, "storageConfiguration.outputKeyTemplate", max_len=1024, pattern=_KEY_TEMPLATE
-        )
-        unknown = [v for v in _VARIABLE.findall(template) if v not in _TEMPLATE_VARIABLES]
-        if unknown:
-            raise InvalidArgumentException(
-                f"OutputKeyTemplate uses unknown variables {unknown}; the variables are "
-                + ", ".join("!{" + v + "}" for v in _TEMPLATE_VARIABLES)
-                + "."
-            )
-    storage_class = value.get("StorageClass")
-    if storage_class is not None:
-        check_enum(
-            storage_class,
-            "storageConfiguration.storageClass",
-            ["STANDARD", "INTELLIGENT_TIERING", "GLACIER_IR"],
-        )
-    return S3Storage(
-        bucket_arn=check_str(
-            value.get("BucketARN"),
-            "storageConfiguration.bucketARN",
-            max_len=2048,
-            pattern=_BUCKET_ARN,
-        ),
-        expected_owner=check_str(
-            value.get("ExpectedBucketOwner"),
-            "storageConfiguration.expectedBucketOwner",
-            max_len=12,
-            pattern=_OWNER,
-        ),
-        compression=check_enum(
-            value.get("CompressionType"),
-            "storageConfiguration.compressionType",
-            ["NONE", "GZIP", "ZSTD"],
-        ),
-        key_template=template,
-        storage_class=storage_class,
-    )
-
-
-def _dead_letter(value: Any) -> DeadLetterTarget:
-    dead = _mapping(value, "deadLetterQueueS3Configuration")
-    prefix = dead.get("ErrorOutputPrefix")
-    if prefix is not None:
-        check_str(
-            prefix,
-            "deadLetterQueueS3Configuration.errorOutputPrefix",
-            max_len=512,
-            pattern=_ERROR_PREFIX,
-        )
-    return DeadLetterTarget(
-        check_str(
-            dead.get("BucketARN"),
-            "deadLetterQueueS3Configuration.bucketARN",
-            max_len=2048,
-            pattern=_BUCKET_ARN,
-        ),
-        check_str(
-            dead.get("ExpectedBucketOwner"),
-            "deadLetterQueueS3Configuration.expectedBucketOwner",
-            max_len=12,
-            pattern=_OWNER,
-        ),
-        prefix,
-    )
-
-
-def _tables(value: Any) -> list[dict[str, Any]]:
-    tables = check_list(value, "s3TablesConfigurationList", "table configurations")
-    if len(tables) != 1:
-        raise InvalidArgumentException(
-            f"A channel delivers to exactly one table; S3TablesConfigurationList has {len(tables)}."
-        )
-    table = _mapping(tables[0], "s3TablesConfigurationList.member")
-    check_str(
-        table.get("TableBucketARN"), "tableBucketARN", max_len=2048, pattern=_TABLE_BUCKET_ARN
-    )
-    check_str(table.get("Namespace"), "namespace", max_len=255, pattern=r"[0-9a-z_]+")
-    check_str(table.get("TableName"), "tableName", max_len=255, pattern=r"[0-9a-z_]+")
-    check_enum(table.get("CompressionType"), "compressionType", ["NONE", "ZSTD", "SNAPPY"])
-    spec = table.get("PartitionSpec")
-    if spec is not None:
-        fields = check_list(
-            _mapping(spec, "partitionSpec").get("PartitionFields"), "partitionFields", "fields"
-        )
-        if not 1 <= len(fields) <= 10:
-            raise ValidationException(
-                f"1 validation error detected: Value '{fields}' at 'partitionSpec.partitionFields' "
-                "failed to satisfy constraint: Member must have length between 1 and 10"
-            )
-        for f in fields:
-            f = _mapping(f, "partitionFields.member")
-            check_enum(f.get("Transform"), "partitionFields.member.transform", ["TIME_HOUR"])
-            check_str(
-                f.get("SourceName"),
-                "partitionFields.member.sourceName",
-                max_len=255,
-                pattern=r"[a-zA-Z0-9\.\_]+",
-            )
-    return [copy.deepcopy(dict(table))]
-
-
-def _logging(value: Mapping[str, Any] | None, channel: Channel) -> dict[str, Any]:
-    """CloudWatch Logs settings with AWS's documented defaults filled in (logging off when not
-    given)."""
-    if value is None:
-        return {"CloudWatchLogs": {"Enabled": False}}
-    logs = _mapping(_mapping(value, "loggingConfiguration").get("CloudWatchLogs"), "cloudWatchLogs")
-    enabled = logs.get("Enabled")
-    if not isinstance(enabled, bool):
-        raise KinesimTypeError(f"CloudWatchLogs.Enabled takes True or False, got {enabled!r}")
-    out: dict[str, Any] = {"Enabled": enabled}
-    group = logs.get("LogGroupName")
-    stream = logs.get("LogStreamName")
-    if group is not None:
-        check_str(group, "cloudWatchLogs.logGroupName", max_len=512, pattern=r"[\.\-_/#A-Za-z0-9]+")
-    if stream is not None:
-        check_str(stream, "cloudWatchLogs.logStreamName", max_len=512, pattern=r"[^:*]*")
-    if enabled:
-        group = group or f"/aws/kinesis/{channel.name}/{channel.channel_id}"
-        stream = stream or "DestinationDelivery"
-    if group is not None:
-        out["LogGroupName"] = group
-    if stream is not None:
-        out["LogStreamName"] = stream
-    return {"CloudWatchLogs": out}
 
 
 def _channel_id(arn: str, serial: int) -> str:
