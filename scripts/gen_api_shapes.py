@@ -103,6 +103,7 @@ OPERATIONS = {
     ],
     "sns": ["CreateTopic", "ListSubscriptionsByTopic", "Publish", "Subscribe"],
     "s3": ["CreateBucket", "GetObject", "ListObjectsV2", "PutObject"],
+    "cloudwatch": ["GetMetricData", "GetMetricStatistics", "ListMetrics"],
 }
 
 

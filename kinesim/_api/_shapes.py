@@ -1332,4 +1332,92 @@ INPUTS: dict[str, dict[str, Any]] = {
             },
         ),
     },
+    "cloudwatch": {
+        "GetMetricData": (
+            "structure",
+            ("MetricDataQueries", "StartTime", "EndTime"),
+            {
+                "MetricDataQueries": (
+                    "list",
+                    (
+                        "structure",
+                        ("Id",),
+                        {
+                            "Id": "string",
+                            "MetricStat": (
+                                "structure",
+                                ("Metric", "Period", "Stat"),
+                                {
+                                    "Metric": (
+                                        "structure",
+                                        (),
+                                        {
+                                            "Namespace": "string",
+                                            "MetricName": "string",
+                                            "Dimensions": (
+                                                "list",
+                                                (
+                                                    "structure",
+                                                    ("Name", "Value"),
+                                                    {"Name": "string", "Value": "string"},
+                                                ),
+                                            ),
+                                        },
+                                    ),
+                                    "Period": "integer",
+                                    "Stat": "string",
+                                    "Unit": "string",
+                                },
+                            ),
+                            "Expression": "string",
+                            "Label": "string",
+                            "ReturnData": "boolean",
+                            "Period": "integer",
+                            "AccountId": "string",
+                        },
+                    ),
+                ),
+                "StartTime": "timestamp",
+                "EndTime": "timestamp",
+                "NextToken": "string",
+                "ScanBy": "string",
+                "MaxDatapoints": "integer",
+                "LabelOptions": ("structure", (), {"Timezone": "string"}),
+            },
+        ),
+        "GetMetricStatistics": (
+            "structure",
+            ("Namespace", "MetricName", "StartTime", "EndTime", "Period"),
+            {
+                "Namespace": "string",
+                "MetricName": "string",
+                "Dimensions": (
+                    "list",
+                    ("structure", ("Name", "Value"), {"Name": "string", "Value": "string"}),
+                ),
+                "StartTime": "timestamp",
+                "EndTime": "timestamp",
+                "Period": "integer",
+                "Statistics": ("list", "string"),
+                "ExtendedStatistics": ("list", "string"),
+                "Unit": "string",
+            },
+        ),
+        "ListMetrics": (
+            "structure",
+            (),
+            {
+                "Namespace": "string",
+                "MetricName": "string",
+                "Dimensions": (
+                    "list",
+                    ("structure", ("Name",), {"Name": "string", "Value": "string"}),
+                ),
+                "NextToken": "string",
+                "RecentlyActive": "string",
+                "IncludeLinkedAccounts": "boolean",
+                "OwningAccount": "string",
+            },
+        ),
+    },
 }

@@ -171,16 +171,29 @@ class KinesisClient(Client):
 
     @operation("ListStreams")
     def _list_streams(
-        self, *, Limit: int = 100, ExclusiveStartStreamName: str | None = None
+        self,
+        *,
+        Limit: int = 100,
+        ExclusiveStartStreamName: str | None = None,
+        NextToken: str | None = None,
     ) -> dict[str, Any]:
+        """``NextToken`` (what boto3's paginator sends) continues after the previous page's
+        last stream, as ``ExclusiveStartStreamName`` does; when both are given, ``NextToken``
+        wins (AWS does not document the pair)."""
         page = self._sim.kinesis.list_streams(
-            limit=Limit, exclusive_start_stream_name=ExclusiveStartStreamName
+            limit=Limit,
+            exclusive_start_stream_name=NextToken
+            if NextToken is not None
+            else ExclusiveStartStreamName,
         )
-        return {
+        out: dict[str, Any] = {
             "StreamNames": page.names,
             "HasMoreStreams": page.has_more_streams,
             "StreamSummaries": [responses.list_stream_summary(s) for s in page.streams],
         }
+        if page.has_more_streams:
+            out["NextToken"] = page.names[-1]
+        return out
 
     @operation("ListShards")
     def _list_shards(

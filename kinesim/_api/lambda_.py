@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 __all__ = ["LambdaClient"]
 
 _LOG_TAIL_BYTES = 4096
+#: ListEventSourceMappings returns at most this many a page ("a maximum of 100 items in each
+#: response, even if you set the number higher", Lambda API reference).
+_LIST_PAGE = 100
 
 
 def _configuration(fn: Function) -> dict[str, Any]:
@@ -321,16 +324,32 @@ class LambdaClient(Client):
 
     @operation("ListEventSourceMappings")
     def _list_event_source_mappings(
-        self, *, EventSourceArn: str | None = None, FunctionName: str | None = None
+        self,
+        *,
+        EventSourceArn: str | None = None,
+        FunctionName: str | None = None,
+        Marker: str | None = None,
+        MaxItems: int = _LIST_PAGE,
     ) -> dict[str, Any]:
+        """At most 100 mappings a page, as AWS, whatever ``MaxItems`` says; ``NextMarker``
+        continues (boto3's paginator sends it back as ``Marker``)."""
         mappings: list[EventSourceMapping] = self._sim.lambda_.list_event_source_mappings(
             function=FunctionName, source=EventSourceArn
         )
-        return {
+        start = 0
+        if Marker is not None:
+            if not Marker.isdigit():
+                raise InvalidParameterValueException(f"Invalid marker: {Marker}")
+            start = int(Marker)
+        end = start + min(MaxItems, _LIST_PAGE)
+        out: dict[str, Any] = {
             "EventSourceMappings": [
-                _lambda_responses.event_source_mapping(m.describe()) for m in mappings
+                _lambda_responses.event_source_mapping(m.describe()) for m in mappings[start:end]
             ]
         }
+        if end < len(mappings):
+            out["NextMarker"] = str(end)
+        return out
 
     @operation("UpdateEventSourceMapping", status=202)
     def _update_event_source_mapping(
