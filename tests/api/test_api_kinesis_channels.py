@@ -476,3 +476,29 @@ def test_deterministic():
     assert first[1] == second[1]
     assert first[2] == second[2]
     assert len(first[1]) >= 1
+
+
+def test_channels_through_boto3_under_mock_aws():
+    boto3 = pytest.importorskip("boto3")
+    with kinesim.mock_aws() as sim:
+        kinesis = boto3.client("kinesis", region_name="us-east-1")
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="lake")
+        arns = [on_demand(sim, kinesis, f"s{i}") for i in range(5)]
+        for i, stream_arn in enumerate(arns):
+            create(kinesis, stream_arn, name=f"c{i}")
+        pages = list(
+            kinesis.get_paginator("list_channels").paginate(PaginationConfig={"PageSize": 2})
+        )
+        assert len(pages) == 3
+        assert [c["ChannelName"] for p in pages for c in p["ChannelSummaries"]] == [
+            f"c{i}" for i in range(5)
+        ]
+        kinesis.put_record(StreamName="s3", Data=b'{"via": "boto3"}', PartitionKey="k")
+        sim.advance(300)
+        [listed] = s3.list_objects_v2(Bucket="lake")["Contents"]
+        assert listed["Key"].startswith("kinesis-channel/c3/")
+        body = s3.get_object(Bucket="lake", Key=listed["Key"])["Body"].read()
+        assert body == b'{"via": "boto3"}\n'
+        with pytest.raises(kinesis.exceptions.ResourceInUseException, match="active channels"):
+            kinesis.delete_stream(StreamName="s3")
