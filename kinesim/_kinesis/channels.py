@@ -111,6 +111,8 @@ class Channel:
         service: ChannelService,
         name: str,
         *,
+        arn: str,
+        channel_id: str,
         role_arn: str,
         stream: Stream,
         record_format: Mapping[str, str],
@@ -127,8 +129,8 @@ class Channel:
         self._service = service
         self._sim = sim
         self.name = name
-        self.arn = f"arn:aws:kinesis:{sim.region}:{sim.account_id}:channel/{name}"
-        self.channel_id = _channel_id(self.arn, service._next_serial())
+        self.arn = arn
+        self.channel_id = channel_id
         self.created_ms = sim.now_ms
         self.status = "CREATING"
         self.status_reason: str | None = None
@@ -324,10 +326,6 @@ class ChannelService:
         self._channels: dict[str, Channel] = {}
         self._serial = 0
 
-    def _next_serial(self) -> int:
-        self._serial += 1
-        return self._serial
-
     def __repr__(self) -> str:
         return f"<ChannelService {len(self._channels)} channels>"
 
@@ -413,6 +411,9 @@ class ChannelService:
                 "KeyId": check_str(enc.get("KeyId"), "encryptionConfiguration.keyId", max_len=2048),
             }
         checked_tags = check_tags(tags) if tags else {}
+        arn = f"arn:aws:kinesis:{self.sim.region}:{self.sim.account_id}:channel/{name}"
+        channel_id = _channel_id(arn, self._serial + 1)
+        checked_logging = check_logging(logging, channel_name=name, channel_id=channel_id)
         stream = self.sim.kinesis.stream_by_arn(config["StreamARN"])
         if stream.mode != "ON_DEMAND":
             raise ValidationException(
@@ -433,9 +434,12 @@ class ChannelService:
             raise ResourceInUseException(
                 f"Channel {name} under account {self.sim.account_id} already exists."
             )
+        self._serial += 1
         channel = Channel(
             self,
             name,
+            arn=arn,
+            channel_id=channel_id,
             role_arn=role_arn,
             stream=stream,
             record_format={
@@ -448,11 +452,8 @@ class ChannelService:
             storage=storage,
             tables=tables,
             encryption=checked_encryption,
-            logging={},
+            logging=checked_logging,
             tags=checked_tags,
-        )
-        channel.logging = check_logging(
-            logging, channel_name=channel.name, channel_id=channel.channel_id
         )
         self._channels[name] = channel
         self.sim.trace.emit(

@@ -343,6 +343,14 @@ def test_errors(sim, kinesis, arn):
         kinesis.delete_channel(ChannelARN=channel_arn.replace("to-lake", "gone"))
     with pytest.raises(kinesim.ValidationException, match="channelARN"):
         kinesis.describe_channel(ChannelARN="arn:aws:kinesis:us-east-1:1:queue/x")
+    with pytest.raises(kinesim.KinesimTypeError, match="True or False"):
+        sim.kinesis.channels.create_channel(
+            "bad-logging",
+            role_arn=ROLE,
+            streams=[{"StreamARN": arn, "RecordConfiguration": schema_format()}],
+            s3_tables=tables_destination(),
+            logging={"CloudWatchLogs": {"Enabled": "yes"}},
+        )
     # The refusals changed nothing.
     assert [c.name for c in sim.kinesis.channels.channels] == ["to-lake"]
     assert sim.kinesis.channels.channel(channel_arn).freshness_s == 300
