@@ -621,6 +621,7 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
             warm_throughput_mibps=self.warm_throughput_mibps,
             record_distribution_strategy=self.record_distribution_strategy,
             queue_count=self.queue_count,
+            channel_count=len(self.service.channels.on_stream(self)),
         )
 
     # -- invariants ---------------------------------------------------------------------------
