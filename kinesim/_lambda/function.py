@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kinesim._core.scheduler import seconds_to_ms
 from kinesim._errors import KinesimTypeError, RequestTooLargeException, ResourceNotFoundException
 from kinesim._lambda.concurrency import PeakPerMinute
-from kinesim._lambda.context import LambdaContext
+from kinesim._lambda.context import LambdaContext, spend_ms
 from kinesim._lambda.durations import DurationModel
 from kinesim._lambda.runtime import (
     MAX_RESPONSE_BYTES,
@@ -33,7 +33,7 @@ from kinesim._lambda.runtime import (
 if TYPE_CHECKING:
     from kinesim._lambda.service import LambdaService
 
-__all__ = ["MAX_REQUEST_BYTES", "Function", "Invocation"]
+__all__ = ["MAX_REQUEST_BYTES", "Function", "Invocation", "wait_for_end"]
 
 #: Largest synchronous Invoke request payload, in bytes (6 MiB; AWS's message names 6291456).
 MAX_REQUEST_BYTES = 6_291_456
@@ -474,6 +474,26 @@ class Function:
         self._reclaim_expired(self._sim.now_ms)
         assert 0 <= self._in_flight <= self._environments
         assert len(self._idle) + self._in_flight == self._environments
+
+
+def wait_for_end(invocation: Invocation) -> None:
+    """Make the caller of a synchronous (RequestResponse) invocation wait for its end, in
+    virtual time.
+
+    Called from a Lambda handler (a function invoking another, a common pattern), the wait is the
+    caller's own time: the callee's duration (cold start included) is charged to the caller's
+    invocation as :func:`kinesim.spend` would, so the caller can time out waiting; the clock does
+    not move under the running handler. Called from a scheduled callback, the clock is already
+    advancing and cannot be moved: the response is returned at once, the callee keeps its
+    concurrency slot until its end. Otherwise the clock advances to the invocation's end,
+    running whatever else is due meanwhile.
+    """
+    if spend_ms(invocation.end_ms - invocation.start_ms):
+        return
+    sim = invocation.function._sim
+    wait_ms = invocation.end_ms - sim.now_ms
+    if wait_ms > 0 and not sim.advancing:
+        sim.advance_ms(wait_ms)
 
 
 def _iso_ms(epoch_ms: int) -> str:
