@@ -289,6 +289,8 @@ class Function:
         service._acquire(self)
         try:
             invocation = self._run(payload, payload_size, env, cold, now_ms, client_context)
+            # May refuse an end beyond the latest representable time (a cold start of ages).
+            sim.call_at_ms(invocation.end_ms, self._finish, invocation, env, on_complete)
         except BaseException:
             # A duration model returning nonsense, or a handler raising SystemExit: kinesim
             # misuse that propagates; give the slot back so the simulator stays consistent.
@@ -297,7 +299,6 @@ class Function:
             raise
         if self.keep_invocations:
             self.invocations.append(invocation)
-        sim.call_at_ms(invocation.end_ms, self._finish, invocation, env, on_complete)
         return invocation
 
     def _run(

@@ -188,3 +188,27 @@ def test_moderately_nested_responses_still_marshal(depth: int) -> None:
     sim = Simulator()
     fn = sim.lambda_.create_function("f", lambda e, c: deep_value(depth))
     assert fn.invoke({}).ok
+
+
+def test_an_end_beyond_the_representable_time_is_refused_without_leaking_the_slot() -> None:
+    sim = Simulator()
+    fn = sim.lambda_.create_function("g", cold_start=3e11)  # ~9,500 years of cold start
+    with pytest.raises(kinesim.KinesimValueError, match="outside the times kinesim can represent"):
+        fn.invoke({})
+    assert (fn.in_flight, sim.lambda_.in_flight, fn.environments) == (0, 0, 0)
+    assert fn.invocations == []
+    sim.lambda_.update_function(fn, cold_start=0.1)
+    assert fn.invoke({}).ok
+
+
+def test_a_handler_returning_the_invoke_response_is_a_marshal_error_as_on_aws() -> None:
+    # boto3's Invoke response holds a StreamingBody, which the runtime cannot marshal either.
+    sim = Simulator()
+    lam = sim.client("lambda")
+    lam.create_function(FunctionName="g", handler=None, duration=1)
+    fn = sim.lambda_.create_function("f", lambda e, c: lam.invoke(FunctionName="g"))
+    invocation = fn.invoke({})
+    assert invocation.error_type == "Runtime.MarshalError"
+    assert "StreamingBody is not JSON serializable" in invocation.response["errorMessage"]
+    sim.advance(5)
+    assert sim.lambda_.in_flight == 0
