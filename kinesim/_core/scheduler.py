@@ -23,7 +23,8 @@ import hashlib
 import math
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from heapq import heappop, heappush
 from itertools import count
@@ -244,9 +245,22 @@ class Scheduler:
 
     @property
     def advancing(self) -> bool:
-        """True while :meth:`advance`, :meth:`run_until` or :meth:`step` is running callbacks:
-        code that runs then (a callback, a Lambda handler) must not advance the clock itself."""
+        """True while :meth:`advance`, :meth:`run_until` or :meth:`step` is running callbacks,
+        or a block under :meth:`holding_clock` runs (a Lambda handler): code that runs then
+        must not advance the clock itself."""
         return self._advancing
+
+    @contextmanager
+    def holding_clock(self) -> Iterator[None]:
+        """Run a block during which the clock must not be advanced: kinesim runs a Lambda
+        handler this way, since a handler takes no virtual time while its code runs (its time
+        comes from its duration model and ``kinesim.spend``)."""
+        previous = self._advancing
+        self._advancing = True
+        try:
+            yield
+        finally:
+            self._advancing = previous
 
     # -- scheduling ---------------------------------------------------------------------------
 

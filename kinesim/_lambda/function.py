@@ -341,9 +341,11 @@ class Function:
             return handler_start_ms + context._spent_ms
 
         handler = self.handler
-        outcome = (
-            NONE_OUTCOME if handler is None else run_handler(handler, payload, context, clock_ms)
-        )
+        if handler is None:
+            outcome = NONE_OUTCOME
+        else:
+            with sim.holding_clock():  # advancing the clock from the handler is refused
+                outcome = run_handler(handler, payload, context, clock_ms)
         response = outcome.response
         error_type = outcome.error_type
         logs = outcome.logs

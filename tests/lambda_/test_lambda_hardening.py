@@ -212,3 +212,20 @@ def test_a_handler_returning_the_invoke_response_is_a_marshal_error_as_on_aws() 
     assert "StreamingBody is not JSON serializable" in invocation.response["errorMessage"]
     sim.advance(5)
     assert sim.lambda_.in_flight == 0
+
+
+@pytest.mark.parametrize(
+    "move", [lambda sim: sim.advance(10), lambda sim: sim.drain(10), lambda sim: sim.step()]
+)
+def test_a_handler_invoked_at_top_level_cannot_move_the_clock_either(move: Any) -> None:
+    sim = Simulator()
+    sim.call_later(5, lambda: None)
+    lam = sim.client("lambda")
+    lam.create_function(FunctionName="f", handler=lambda e, c: move(sim), duration=0.5)
+    response = lam.invoke(FunctionName="f")
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "KinesimReentryError"
+    assert sim.elapsed == 0.5  # only the invocation's own duration passed
+    assert sim.advancing is False
+    assert sim.lambda_.in_flight == 0
+    assert sim.pending == 1  # the event at 5 s did not run
