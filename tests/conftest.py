@@ -11,16 +11,6 @@ settings.register_profile(
     max_examples=100,
     suppress_health_check=[HealthCheck.too_slow],
 )
-# CI's second, shuffled run (pytest-randomly) looks for tests that depend on each other's order;
-# the first run already searched the inputs, so this one tries fewer examples.
-settings.register_profile(
-    "ci-shuffled",
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=10,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 settings.register_profile("dev", deadline=None, max_examples=100)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
