@@ -49,8 +49,9 @@ def all_commands() -> list[tuple[str, str]]:
 
 
 def kinesim_argv(command: str) -> list[str] | None:
-    """The arguments of a ``kinesim ...`` command, without a shell redirection; else None."""
-    words = shlex.split(command)
+    """The arguments of a ``kinesim ...`` command, without a shell redirection or a trailing
+    ``# comment``; else None."""
+    words = shlex.split(command, comments=True)
     if not words or words[0] != "kinesim":
         return None
     if ">" in words:
