@@ -267,18 +267,18 @@ class EventSourceMapping:
 
     # -- settling helpers the pollers call ----------------------------------------------------
 
-    def _lose(self, poller: ShardPoller, start: int, end: int) -> None:
+    def _lose(self, shard: Shard, start: int, end: int) -> None:
         """Records ``[start, end)`` were trimmed by retention before they were settled."""
         if end <= start:
             return
         now_ms = self.sim.now_ms
-        self.ledger.settle(poller.shard.shard_id, start, end, "expired", now_ms)
+        self.ledger.settle(shard.shard_id, start, end, "expired", now_ms)
         self.records_expired += end - start
         self._expired.add(now_ms, end - start)
         self.sim.trace.emit(
             "esm.discard",
             uuid=self.uuid,
-            shard=poller.shard.shard_id,
+            shard=shard.shard_id,
             condition="expired",
             start=start,
             count=end - start,
