@@ -170,6 +170,8 @@ def fitting(sizes: Sequence[int], limit_bytes: int) -> int:
     """How many of the records with JSON ``sizes`` fit in an event of ``limit_bytes`` (the
     longest prefix; at least one record)."""
     limit = limit_bytes - _ENVELOPE_BYTES + _SEPARATOR_BYTES
+    if sum(sizes) + _SEPARATOR_BYTES * len(sizes) <= limit:
+        return len(sizes)
     # NOTE: one C-level accumulate and bisect instead of a loop over the records.
     return bisect_right(list(accumulate(size + _SEPARATOR_BYTES for size in sizes)), limit) or 1
 
@@ -180,51 +182,31 @@ def fitting(sizes: Sequence[int], limit_bytes: int) -> int:
 BATCH_VIEW_ATTRIBUTE = "kinesim_takes_batch_view"
 
 _SEQUENCE_NUMBER_DIGITS = 56  # every sequence number kinesim issues (``sequence.encode``)
-_B64_LEN: dict[int, int] = {}
-_KEY_LEN: dict[str, int] = {}
-_REPR_LEN: dict[int, int] = {}
-
-
-def _b64_len(data: bytes) -> int:
-    n = len(data)
-    size = _B64_LEN.get(n)
-    if size is None:
-        size = _B64_LEN[n] = 4 * -(-n // 3)
-    return size
-
-
-def _key_len(key: str) -> int:
-    size = _KEY_LEN.get(key)
-    if size is None:
-        if len(_KEY_LEN) > 100_000:
-            _KEY_LEN.clear()
-        size = _KEY_LEN[key] = json_str_len(key)
-    return size
-
-
-def _repr_len(arrival_ms: int) -> int:
-    size = _REPR_LEN.get(arrival_ms)
-    if size is None:
-        if len(_REPR_LEN) > 100_000:
-            _REPR_LEN.clear()
-        size = _REPR_LEN[arrival_ms] = len(repr(arrival_ms / 1000))
-    return size
 
 
 def record_sizes(
     builder: EventBuilder, data: list[bytes], keys: list[str], arrivals: Any
 ) -> list[int]:
     """The ``json.dumps`` sizes :meth:`EventBuilder.record` would compute, without building
-    records: the same formula, its parts cached per data length, key and arrival time.
+    records: the same formula, per batch.
 
-    NOTE: the what-if fast path; ``bench_whatif`` measures it and a test pins it to
+    NOTE: the mapping's hot path (bench_esm): base64 lengths from ``map(len, data)``, key lengths
+    by ``map(len, keys)`` when the batch's keys need no JSON escaping (one check of them
+    joined), arrival lengths once per distinct arrival time. A test pins it to
     :meth:`EventBuilder.record`.
     """
     fixed = builder._fixed_bytes + 2 * _SEQUENCE_NUMBER_DIGITS
+    joined = "".join(keys)
+    key_lens: Any
+    if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+        key_lens = map(len, keys)
+    else:
+        key_lens = map(json_str_len, keys)
+    repr_lens = {a: len(repr(a / 1000)) for a in set(arrivals)}
     return [
-        fixed + b + k + r
-        for b, k, r in zip(
-            map(_b64_len, data), map(_key_len, keys), map(_repr_len, arrivals), strict=True
+        fixed + (((n + 2) // 3) << 2) + k + r
+        for n, k, r in zip(
+            map(len, data), key_lens, map(repr_lens.__getitem__, arrivals), strict=True
         )
     ]
 

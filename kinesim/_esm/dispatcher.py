@@ -115,11 +115,13 @@ class Dispatcher:
             lanes[0].queue(positions)
             return
         # NOTE: per-record work is inherent here (a record's lane depends on its key): one
-        # gather of the keys, one digest per key, one list index per record.
+        # gather of the keys, lane_of inlined in one comprehension, one append per record.
         _, keys, _, _ = shard.columns(positions)
         queues: list[list[int]] = [[] for _ in range(n)]
-        for p, key in zip(positions, keys, strict=True):
-            queues[lane_of(key, n)].append(p)
+        from_bytes = int.from_bytes
+        lanes_of = [from_bytes(md5(key.encode("utf-8")).digest()[:8], "big") % n for key in keys]
+        for p, k in zip(positions, lanes_of, strict=True):
+            queues[k].append(p)
         for lane, queue in zip(lanes, queues, strict=True):
             if queue:
                 lane.queue(queue)

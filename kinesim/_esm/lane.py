@@ -50,7 +50,6 @@ class Group:
     __slots__ = (
         "arrivals",
         "columns",
-        "delivered",
         "hi",
         "invocations",
         "last_function_error",
@@ -78,7 +77,6 @@ class Group:
         self.pending: list[tuple[int, int]] = []  # later ranges (bisect second halves)
         self.last_request_id = ""
         self.last_function_error: str | None = None
-        self.delivered = False
 
 
 class Lane:
@@ -264,11 +262,12 @@ class Lane:
         finally:
             self._starting = False
         self.throttle_streak = 0
-        group.delivered = True
         self.in_flight = invocation
         self._outstanding += 1
         group.invocations += 1
         group.last_request_id = invocation.request_id
+        if mapping.iterator_age_at == "invoke":
+            mapping._iterator_age.add(now_ms, now_ms - group.arrivals[hi - 1])
         shard_id = poller.shard.shard_id
         positions = group.positions
         if isinstance(positions, range):
@@ -307,7 +306,8 @@ class Lane:
         sim = mapping.sim
         now_ms = sim.now_ms
         lo, hi = group.lo, group.hi
-        mapping._iterator_age.add(now_ms, now_ms - group.arrivals[hi - 1])
+        if mapping.iterator_age_at == "batch_end":
+            mapping._iterator_age.add(now_ms, now_ms - group.arrivals[hi - 1])
         outcome = classify(
             invocation.function_error,
             invocation.response,

@@ -65,6 +65,7 @@ class EventSourceMapping:
         enabled: bool,
         backoff: ExponentialBackoff,
         parallel_failure_policy: str = "shard",
+        iterator_age_at: str = "batch_end",
     ) -> None:
         sim = service.sim
         self.sim: Simulator = sim
@@ -88,6 +89,10 @@ class EventSourceMapping:
         #: With ParallelizationFactor > 1, what a failing batch blocks: "shard" (every lane of
         #: its shard waits, the default) or "lane" (only its partition keys wait).
         self.parallel_failure_policy = parallel_failure_policy
+        #: When IteratorAge is sampled: "batch_end" (the function finished the batch; the
+        #: Kinesis page's reading, the default) or "invoke" (the event was sent; the metrics
+        #: reference's).
+        self.iterator_age_at = iterator_age_at
         self.rng = sim.random(f"esm.backoff:{uuid}")
         self._key_rng = sim.random(f"esm.s3-key:{uuid}")
         self._request_rng = sim.random(f"esm.request-id:{uuid}")

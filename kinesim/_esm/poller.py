@@ -297,11 +297,7 @@ class ShardPoller:
 
     def _holding(self) -> bool:
         window = self.window
-        return (
-            self.dispatcher.busy
-            or self.dispatcher.queued > 0
-            or (window is not None and (window.busy or window.open))
-        )
+        return self.dispatcher.busy or (window is not None and (window.busy or window.open))
 
     def _room(self) -> int:
         """How many records a read may take now (0: enough are read and not settled)."""

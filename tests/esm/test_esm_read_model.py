@@ -234,3 +234,29 @@ def test_a_handler_may_change_its_own_mapping(change: str) -> None:
         assert seen == ["a", "b"]
         assert esm.ledger.fates() == {"succeeded": 2}
     esm._check()
+
+
+@pytest.mark.parametrize(("sampling", "age_ms"), [("batch_end", 3000 + 2000), ("invoke", 3000)])
+def test_iterator_age_is_sampled_at_batch_end_or_at_invoke(sampling: str, age_ms: int) -> None:
+    sim = kinesim.Simulator()
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", None, duration=2.0)
+    stream.put_record(b"r", "k")
+    sim.advance(3)
+    sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", iterator_age_at=sampling
+    )
+    sim.drain(10)
+    ages = sim.metrics.series("AWS/Lambda", "IteratorAge", FunctionName="f").values()
+    assert ages == [age_ms]
+
+
+def test_iterator_age_sampling_is_checked() -> None:
+    sim = kinesim.Simulator()
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", None)
+    with pytest.raises(kinesim.KinesimValueError, match="iterator_age_at takes"):
+        sim.lambda_.create_event_source_mapping(
+            fn, stream, starting_position="LATEST", iterator_age_at="sometimes"
+        )
+    assert sim.lambda_.list_event_source_mappings() == []
