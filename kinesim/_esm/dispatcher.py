@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Dispatcher", "lane_of"]
 
+#: Partition keys whose lane a dispatcher remembers (then it forgets them all and starts over).
+_LANE_CACHE_KEYS = 10_000
+
 
 def lane_of(partition_key: str, lanes: int) -> int:
     """The lane of a record under ParallelizationFactor ``lanes``: MD5 of the key, mod N.
@@ -54,11 +57,12 @@ def lane_of(partition_key: str, lanes: int) -> int:
 class Dispatcher:
     """Routes one shard's read records to its lanes and starts their batches."""
 
-    __slots__ = ("lanes", "poller")
+    __slots__ = ("_lane_of", "lanes", "poller")
 
     def __init__(self, poller: ShardPoller, lanes: int) -> None:
         self.poller = poller
         self.lanes = [Lane(poller, i) for i in range(lanes)]
+        self._lane_of: dict[str, int] = {}  # partition key -> lane, for this many lanes
 
     # -- records read -------------------------------------------------------------------------
 
@@ -115,12 +119,18 @@ class Dispatcher:
             lanes[0].queue(positions)
             return
         # NOTE: per-record work is inherent here (a record's lane depends on its key): one
-        # gather of the keys, lane_of inlined in one comprehension, one append per record.
+        # gather of the keys, each key's lane digested once and cached (keys repeat: a
+        # workload has a few thousand), one append per record.
         _, keys, _, _ = shard.columns(positions)
         queues: list[list[int]] = [[] for _ in range(n)]
-        from_bytes = int.from_bytes
-        lanes_of = [from_bytes(md5(key.encode("utf-8")).digest()[:8], "big") % n for key in keys]
-        for p, k in zip(positions, lanes_of, strict=True):
+        cache = self._lane_of
+        get = cache.get
+        for p, key in zip(positions, keys, strict=True):
+            k = get(key)
+            if k is None:
+                if len(cache) >= _LANE_CACHE_KEYS:
+                    cache.clear()
+                k = cache[key] = lane_of(key, n)
             queues[k].append(p)
         for lane, queue in zip(lanes, queues, strict=True):
             if queue:
