@@ -16,6 +16,10 @@ out-of-order checkpoint bookkeeping — on the same virtual work.
 
 ``idle``: 1,000 shards, one mapping, 24 virtual hours with no records: wall seconds (pollers
 sleep until an arrival instead of polling every second).
+
+``whatif_pf1`` / ``whatif_pf2``: a capacity what-if (8 shards, 2,000 records/s in all, 10
+virtual minutes, the duration-model handler) with ParallelizationFactor 1 and 2: CPU seconds.
+Lanes share the one read path and batch representation, so factor 2 should cost little more.
 """
 
 from __future__ import annotations
@@ -122,6 +126,17 @@ def idle(shards: int, hours: float) -> None:
     sim.advance(hours * 3600)
 
 
+def whatif(parallelization_factor: int, simulated_s: float) -> None:
+    from kinesim.whatif import ConstantRate, Scenario
+
+    Scenario(
+        shards=8,
+        arrivals=ConstantRate(rate=2000.0),
+        simulated_s=simulated_s,
+        parallelization_factor=parallelization_factor,
+    ).run()
+
+
 def _interleaved(
     runs: dict[str, Callable[[], object]], repeats: int, warmup: int
 ) -> dict[str, dict[str, Any]]:
@@ -147,6 +162,24 @@ def _interleaved(
     }
 
 
+def _interleaved_cpu(
+    runs: dict[str, Callable[[], object]], repeats: int
+) -> dict[str, dict[str, Any]]:
+    """Like :func:`_interleaved`, in CPU seconds (``time.process_time``): steadier than wall
+    time on a shared machine for runs of several seconds."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            gc.collect()
+            start = time.process_time()
+            fn()
+            times[name].append(time.process_time() - start)
+    return {
+        name: {"min_s": min(t), "median_s": statistics.median(t), "repeats": repeats}
+        for name, t in times.items()
+    }
+
+
 def run(quick: bool) -> dict[str, Any]:
     n = 5_000 if quick else 200_000
     repeats, warmup = (1, 0) if quick else (7, 1)
@@ -162,6 +195,14 @@ def run(quick: bool) -> dict[str, Any]:
         warmup,
     )
     e2e, e2e_traced, base = timed["end_to_end"], timed["end_to_end_traced"], timed["floor"]
+    whatif_s = 10.0 if quick else 600.0
+    cpu = _interleaved_cpu(
+        {
+            "whatif_pf1": lambda: whatif(1, whatif_s),
+            "whatif_pf2": lambda: whatif(2, whatif_s),
+        },
+        repeats=1 if quick else 3,
+    )
     idle_shards, idle_hours = (100, 1.0) if quick else (1_000, 24.0)
     idle_run = measure(lambda: idle(idle_shards, idle_hours), repeats=1 if quick else 3, warmup=0)
     return {
@@ -182,6 +223,10 @@ def run(quick: bool) -> dict[str, Any]:
         "idle_virtual_hours": idle_hours,
         "idle": idle_run,
         "idle_wall_s": idle_run["min_s"],
+        "whatif_virtual_s": whatif_s,
+        "whatif_pf1_cpu": cpu["whatif_pf1"],
+        "whatif_pf2_cpu": cpu["whatif_pf2"],
+        "whatif_pf2_over_pf1_min": cpu["whatif_pf2"]["min_s"] / cpu["whatif_pf1"]["min_s"],
     }
 
 

@@ -260,3 +260,28 @@ def test_iterator_age_sampling_is_checked() -> None:
             fn, stream, starting_position="LATEST", iterator_age_at="sometimes"
         )
     assert sim.lambda_.list_event_source_mappings() == []
+
+
+def test_a_base_exception_in_a_windows_final_invocation_does_not_wedge_it() -> None:
+    finals: list[int] = []
+
+    def handler(event: Any, context: Any) -> dict[str, Any]:
+        if event["isFinalInvokeForWindow"]:
+            finals.append(len(finals))
+            if len(finals) == 1:
+                raise KeyboardInterrupt
+        return {"state": {"n": event["state"].get("n", 0) + len(event["Records"])}}
+
+    sim = kinesim.Simulator()
+    stream = sim.kinesis.create_stream("s", shard_count=1)
+    fn = sim.lambda_.create_function("f", handler)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", tumbling_window=5
+    )
+    stream.put_record(b"a", "a")
+    with pytest.raises(KeyboardInterrupt):
+        sim.drain(60)
+    esm._check()
+    sim.drain(60)
+    assert finals == [0, 1]
+    assert esm.ledger.fates() == {"succeeded": 1}
