@@ -21,6 +21,8 @@ __all__ = ["Checkpoint"]
 
 #: The fate "lost to retention": settled through the mapping (its metric and trace event).
 EXPIRED = "expired"
+#: The fate of a record the mapping's filters dropped (counted in the trace event).
+FILTERED = "filtered"
 
 
 class Checkpoint:
@@ -98,7 +100,8 @@ class Checkpoint:
         start = self.position
         kinds = self._kinds
         i = 0
-        kind = ""
+        fate = ""  # the trace's: the last fate other than filtered, if any
+        filtered = 0
         while i < n:
             code = fates[i]
             kind = kinds[code]
@@ -109,15 +112,20 @@ class Checkpoint:
                 while fates[j] == code:
                     j += 1
             self._settle_run(start + i, start + j, kind)
+            if kind == FILTERED:
+                filtered += j - i
+                fate = fate or kind
+            else:
+                fate = kind
             i = j
         del fates[:n]
         self.position = start + n
-        self._trace(start, kind)
+        self._trace(start, fate, filtered)
 
     def _settle(self, start: int, end: int, kind: str) -> None:
         self._settle_run(start, end, kind)
         self.position = end
-        self._trace(start, kind)
+        self._trace(start, kind, end - start if kind == FILTERED else 0)
 
     def _settle_run(self, start: int, end: int, kind: str) -> None:
         mapping = self.mapping
@@ -126,23 +134,26 @@ class Checkpoint:
         else:
             mapping.ledger.settle(self.shard.shard_id, start, end, kind, mapping.sim.now_ms)
 
-    def _trace(self, start: int, kind: str) -> None:
+    def _trace(self, start: int, kind: str, filtered: int) -> None:
         mapping = self.mapping
         trace = mapping.sim.trace
         if not trace.wants("esm.checkpoint"):
             return
         end = self.position
-        fields: dict[str, Any] = {}
         try:
-            fields["sequence_number"] = self.shard.sequence_number(end - 1)
+            sequence_number = self.shard.sequence_number(end - 1)
         except KinesimError:  # trimmed meanwhile
-            fields["sequence_number"] = ""
+            sequence_number = ""
+        fields: dict[str, Any] = {}
+        if mapping.record_filter is not None:
+            fields["filtered"] = filtered
         trace.emit(
             "esm.checkpoint",
             uuid=mapping.uuid,
             shard=self.shard.shard_id,
+            sequence_number=sequence_number,
             fate=kind,
-            count=end - start,
+            count=end - start - filtered,
             **fields,
         )
 

@@ -34,6 +34,7 @@ from kinesim._esm.batch import (
     fitting,
     record_sizes,
 )
+from kinesim._esm.checkpoint import FILTERED
 from kinesim._esm.lane import Group, Lane
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ class Dispatcher:
             dropped = [p for p in positions if p not in matched]
             if dropped:
                 mapping._filtered_out.add(mapping.sim.now_ms, len(dropped))
-                checkpoint.finish(dropped, "filtered")
+                checkpoint.finish(dropped, FILTERED)
             positions = kept
         if not positions:
             return
