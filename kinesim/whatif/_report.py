@@ -88,6 +88,13 @@ class Report:
     summary: Summary
     #: Per-shard settled positions and write totals, for "which shard stalled".
     shards: dict[str, dict[str, int]]
+    #: The engine that ran: ``"records"`` (every record simulated) or ``"aggregate"``.
+    engine: str = "records"
+    #: The aggregate engine's validated agreement with the record-level one (relative errors,
+    #: and an absolute floor in seconds for iterator ages); None for the record-level engine.
+    error_bound: dict[str, float] | None = None
+    #: Why ``engine="auto"`` chose the engine it did (empty when the engine was asked for).
+    engine_note: str = ""
 
     # -- data -------------------------------------------------------------------------------
 
@@ -113,6 +120,9 @@ class Report:
             series=data["series"],
             summary=Summary(**summary),
             shards=data["shards"],
+            engine=data.get("engine", "records"),
+            error_bound=data.get("error_bound"),
+            engine_note=data.get("engine_note", ""),
         )
 
     # -- text -------------------------------------------------------------------------------
@@ -153,6 +163,7 @@ class Report:
                 f"${s.monthly_cost_usd:,.2f} "
                 f"(prices as of {s.prices_as_of}; {_cost_breakdown(s.cost_lines)})",
             ),
+            ("engine", self.engine_line()),
         ]
         stalled = self.stalled_shards()
         if stalled:
@@ -182,6 +193,20 @@ class Report:
                 ),
             ]
         return "\n".join(lines)
+
+    def engine_line(self) -> str:
+        """Which engine ran, and the aggregate engine's error bound."""
+        if self.engine != "aggregate" or not self.error_bound:
+            text = "records (every record simulated)"
+        else:
+            b = self.error_bound
+            text = (
+                f"aggregate (validated against the record-level engine: counts within "
+                f"{b['records_processed_and_lost_rel']:.0%}, iterator ages within "
+                f"{b['iterator_age_rel']:.0%} or {b['iterator_age_abs_s']:g} s, throttles within "
+                f"{b['throttles_rel']:.0%}, cost within {b['monthly_cost_rel']:.0%})"
+            )
+        return f"{text}; {self.engine_note}" if self.engine_note else text
 
     def stalled_shards(self) -> list[str]:
         """Shards whose backlog at the end is over a tenth of what was written to them."""

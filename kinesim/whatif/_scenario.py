@@ -269,14 +269,20 @@ class Scenario:
 
     # -- running ----------------------------------------------------------------------------
 
-    def run(self, *, progress: Callable[[float], object] | None = None) -> Report:
+    def run(
+        self, *, progress: Callable[[float], object] | None = None, engine: str = "auto"
+    ) -> Report:
         """Simulate this scenario and return its :class:`~kinesim.whatif.Report`.
 
-        ``progress(fraction)`` is called after each report period (for a progress bar).
+        ``engine``: ``"records"`` simulates every record; ``"aggregate"`` moves records as counts
+        (production sizes in seconds, within a validated error bound; needs numpy, the
+        ``aggregate`` extra); ``"auto"`` (default) picks the aggregate engine for runs expected
+        to put more than :data:`~kinesim.whatif.AUTO_RECORDS_THRESHOLD` records. The report
+        names the engine. ``progress(fraction)`` is called after each report period.
         """
-        from kinesim.whatif._engine import run_scenario
+        from kinesim.whatif._engines import run_with_engine
 
-        return run_scenario(self, progress=progress)
+        return run_with_engine(self, engine=engine, progress=progress)
 
     # -- data -------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from multiprocessing import Manager
 from typing import Any
 
 from kinesim._errors import KinesimValueError
+from kinesim.whatif._engines import check_engine
 from kinesim.whatif._report import Summary, _pandas
 from kinesim.whatif._scenario import Scenario
 
@@ -43,9 +44,9 @@ def grid_points(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
 
 
-def run_summary(scenario: Scenario) -> Summary:
+def run_summary(scenario: Scenario, engine: str = "auto") -> Summary:
     """Run one scenario and keep its summary (what a worker sends back: small and picklable)."""
-    return scenario.run().summary
+    return scenario.run(engine=engine).summary
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ def sweep(
     executor: Executor | None = None,
     target_iterator_age_s: float | None = None,
     progress: Callable[[float, float], object] | None = None,
+    engine: str = "auto",
 ) -> SweepResult:
     """Run ``base`` overridden by every point of ``grid`` (see :func:`grid_points`).
 
@@ -181,8 +183,10 @@ def sweep(
     ``progress(done_s, total_s)`` is called as the runs advance, with the virtual seconds
     simulated so far across all runs and their total: inside each run when the runs are here,
     in threads or in a ``ProcessPoolExecutor``; as each run finishes on other executors (Dask).
-    Progress never changes the results.
+    Progress never changes the results. ``engine`` is each run's engine (``"records"``,
+    ``"aggregate"`` or ``"auto"``, see :meth:`Scenario.run`).
     """
+    check_engine(engine)
     points = grid_points(grid)
     scenarios = [base.with_overrides(point) for point in points]
     spans = [scenario.simulated_s for scenario in scenarios]
@@ -193,14 +197,14 @@ def sweep(
         done_s = 0.0
         for scenario, span in zip(scenarios, spans, strict=True):
             if progress is None:
-                summaries.append(run_summary(scenario))
+                summaries.append(run_summary(scenario, engine))
             else:
-                report = scenario.run(progress=_Within(progress, done_s, span, total_s))
-                summaries.append(report.summary)
+                within = _Within(progress, done_s, span, total_s)
+                summaries.append(scenario.run(progress=within, engine=engine).summary)
                 progress(done_s + span, total_s)
             done_s += span
     else:
-        summaries = _run_on(executor, scenarios, spans, progress)
+        summaries = _run_on(executor, scenarios, spans, progress, engine)
     rows = [
         SweepRow(
             point,
@@ -225,9 +229,9 @@ class _Within:
         self.progress(self.before_s + fraction * self.span_s, self.total_s)
 
 
-def _run_reporting(scenario: Scenario, index: int, fractions: Any) -> Summary:
+def _run_reporting(scenario: Scenario, index: int, fractions: Any, engine: str) -> Summary:
     """A worker's run that writes how far it got into ``fractions[index]`` (a shared dict)."""
-    return scenario.run(progress=lambda f: fractions.__setitem__(index, f)).summary
+    return scenario.run(progress=lambda f: fractions.__setitem__(index, f), engine=engine).summary
 
 
 def _run_on(
@@ -235,6 +239,7 @@ def _run_on(
     scenarios: list[Scenario],
     spans: list[float],
     progress: Callable[[float, float], object] | None,
+    engine: str,
 ) -> list[Summary]:
     total_s = sum(spans)
     with ExitStack() as stack:
@@ -246,9 +251,9 @@ def _run_on(
             # machines, so there progress moves as runs finish.
             fractions = stack.enter_context(Manager()).dict()
         futures: list[Future[Summary]] = [
-            executor.submit(run_summary, s)
+            executor.submit(run_summary, s, engine)
             if fractions is None
-            else executor.submit(_run_reporting, s, k, fractions)
+            else executor.submit(_run_reporting, s, k, fractions, engine)
             for k, s in enumerate(scenarios)
         ]
         pending = set(futures)

@@ -133,7 +133,7 @@ def test_unknown_flags_print_the_subcommand_usage(capsys):
 
 
 def test_a_refusal_by_the_simulated_aws_is_one_line(monkeypatch, capsys):
-    def refuse(self, *, progress=None):
+    def refuse(self, *, progress=None, engine="auto"):
         raise InvalidParameterValueException("Specified value is not valid.")
 
     monkeypatch.setattr(Scenario, "run", refuse)

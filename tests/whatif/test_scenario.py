@@ -134,7 +134,7 @@ def test_whatif_is_not_imported_by_kinesim():
     assert out.strip() == "False"
     code = (
         "import sys, kinesim.whatif;"
-        "print(sorted({'matplotlib', 'dask', 'distributed'} & set(sys.modules)))"
+        "print(sorted({'matplotlib', 'dask', 'distributed', 'numpy'} & set(sys.modules)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
