@@ -47,7 +47,11 @@ if TYPE_CHECKING:
     from kinesim._kinesis.shard import Shard, ShardRead
     from kinesim._lambda.function import Function, Invocation
 
-__all__ = ["ShardPoller", "lane_of", "takes_batch_view"]
+__all__ = ["READ_AHEAD_RECORDS", "ShardPoller", "lane_of", "takes_batch_view"]
+
+#: The default of ``Limits.esm_read_records``: records a reader asks for per read, and at most
+#: read past the checkpoint (what the aggregate what-if engine assumes).
+READ_AHEAD_RECORDS = 10_000
 
 
 def takes_batch_view(function: Function) -> bool:
