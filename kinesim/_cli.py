@@ -62,10 +62,18 @@ def _count(text: str) -> int:
     return value
 
 
+# The longest span a trace's times can cover: year 1 to year 9999, what datetime can show.
+_MAX_SPAN_S = 315_537_897_600
+
+
 def _seconds(text: str) -> float:
     value = float(text)
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be finite seconds >= 0, got {text}")
+    if value > _MAX_SPAN_S:
+        raise argparse.ArgumentTypeError(
+            f"must be at most {_MAX_SPAN_S:,} seconds (the span a trace can cover), got {text}"
+        )
     return value
 
 

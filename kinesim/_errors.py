@@ -23,13 +23,17 @@ __all__ = [
     "ExpiredNextTokenException",
     "InvalidArgumentException",
     "InvalidBucketName",
+    "InvalidMessageContents",
     "InvalidParameterException",
     "InvalidParameterValue",
     "InvalidParameterValueException",
+    "InvalidRequestContentException",
     "KinesimError",
+    "KinesimReentryError",
     "KinesimTypeError",
     "KinesimValueError",
     "LimitExceededException",
+    "LivelockError",
     "MissingParameter",
     "NoSuchBucket",
     "NoSuchKey",
@@ -60,6 +64,25 @@ class KinesimValueError(KinesimError, ValueError):
 
 class KinesimTypeError(KinesimError, TypeError):
     """A kinesim API was given a value of the wrong type; the message says what it takes."""
+
+
+class KinesimReentryError(KinesimError, RuntimeError):
+    """``sim.advance()``, ``advance_ms()``, ``run_until()``, ``step()`` or ``sim.drain()`` was
+    called from inside a scheduled callback or a Lambda handler, while the clock was already
+    advancing. Nothing ran and the clock did not move; schedule the work instead
+    (``sim.call_later``) or call it after the outer ``advance`` returns."""
+
+
+class LivelockError(KinesimError, RuntimeError):
+    """More events than ``Simulator(max_events_per_instant=...)`` ran at one virtual instant
+    within one ``advance``/``drain``: something keeps rescheduling itself with zero delay (a
+    zero backoff with a zero-duration failing handler, a callback calling ``call_later(0, ...)``
+    on itself). The message names the repeating event kinds; ``kinds`` holds them. The event
+    that would have run next stays queued and the clock stays at that instant."""
+
+    def __init__(self, message: str, *, kinds: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.kinds = list(kinds)
 
 
 class NotDrained(KinesimError):
@@ -175,6 +198,13 @@ class InvalidParameterValueException(AWSError):
     default_status = 400
 
 
+class InvalidRequestContentException(AWSError):
+    """Lambda's answer to an Invoke whose payload is not JSON (or not UTF-8, or nested too
+    deep): "Could not parse request body into json: ..."."""
+
+    default_status = 400
+
+
 class LimitExceededException(AWSError):
     default_status = 400
 
@@ -216,6 +246,13 @@ class ValidationException(AWSError):
 
 class InvalidParameterValue(AWSError):
     """SQS's code for a bad parameter, e.g. a message over the queue's MaximumMessageSize."""
+
+    default_status = 400
+
+
+class InvalidMessageContents(AWSError):
+    """SQS's answer to a message body holding characters outside the set SQS allows (XML's:
+    #x9, #xA, #xD, #x20-#xD7FF, #xE000-#xFFFD, #x10000-#x10FFFF)."""
 
     default_status = 400
 

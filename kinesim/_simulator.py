@@ -12,7 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from kinesim._config import Limits, Timings
-from kinesim._core.scheduler import DEFAULT_START, Scheduler
+from kinesim._core.scheduler import (
+    DEFAULT_START,
+    MAX_EVENTS_PER_INSTANT,
+    Scheduler,
+    seconds_to_ms,
+)
 from kinesim._destinations import S3Service, SNSService, SQSService
 from kinesim._errors import KinesimTypeError, KinesimValueError
 from kinesim._esm.service import MappingService
@@ -44,7 +49,9 @@ class Simulator(Scheduler):
 
     All arguments are keyword-only. ``seed`` drives every random choice; ``start`` is when
     virtual time begins (default 2026-01-01T00:00:00Z, never the wall clock); ``trace`` is True,
-    False, or a collection of the event kinds to record.
+    False, or a collection of the event kinds to record. ``max_events_per_instant`` bounds how
+    many events one ``advance``/``drain`` runs at one virtual instant before it stops with
+    :class:`kinesim.LivelockError` (default 100,000; a guard against zero-delay loops).
     """
 
     def __init__(
@@ -57,8 +64,9 @@ class Simulator(Scheduler):
         timings: Timings | None = None,
         limits: Limits | None = None,
         trace: bool | Iterable[str] = True,
+        max_events_per_instant: int = MAX_EVENTS_PER_INSTANT,
     ) -> None:
-        super().__init__(seed=seed, start=start)
+        super().__init__(seed=seed, start=start, max_events_per_instant=max_events_per_instant)
         if not isinstance(account_id, str) or not _ACCOUNT.match(account_id):
             raise KinesimValueError(f"account_id must be 12 digits, got {account_id!r}")
         if not isinstance(region, str) or not _REGION.match(region):
@@ -74,7 +82,9 @@ class Simulator(Scheduler):
         if isinstance(trace, bool):
             self.trace = Trace(clock=self, enabled=trace, seed=seed, start_ms=self.start_ms)
         else:
-            self.trace = Trace(clock=self, kinds=trace, seed=seed, start_ms=self.start_ms)
+            self.trace = Trace(
+                clock=self, kinds=_trace_kinds(trace), seed=seed, start_ms=self.start_ms
+            )
         self.metrics = Metrics(self)
         self.sqs = SQSService(self)
         self.sns = SNSService(self)
@@ -87,7 +97,10 @@ class Simulator(Scheduler):
     def drain(self, timeout: float = 3600.0) -> float:
         """Advance until every enabled event source mapping is caught up and nothing is in
         flight; returns the virtual seconds that took. Raises :class:`kinesim.NotDrained`, naming
-        the stuck shards, their records, since when and why, if ``timeout`` seconds pass first."""
+        the stuck shards, their records, since when and why, if ``timeout`` seconds pass first.
+        Like :meth:`advance`, it cannot be called from inside a callback or handler."""
+        self._refuse_reentry("drain")
+        self._check_delay_ms(seconds_to_ms(timeout, "timeout"), "timeout")
         return self._mappings.drain(timeout)
 
     @overload
@@ -125,3 +138,17 @@ class Simulator(Scheduler):
 
     def __repr__(self) -> str:
         return f"<kinesim.Simulator seed={self.seed} now={self.datetime.isoformat()}>"
+
+
+def _trace_kinds(trace: object) -> list[str]:
+    """``Simulator(trace=...)``'s kinds, checked: an iterable of str (not a str itself)."""
+    if isinstance(trace, (str, bytes)) or not isinstance(trace, Iterable):
+        raise KinesimTypeError(
+            f"trace takes True, False or a collection of event kinds such as "
+            f"['lambda.invoke', 'esm.batch'], got {trace!r}"
+        )
+    kinds = list(trace)
+    for kind in kinds:
+        if not isinstance(kind, str):
+            raise KinesimTypeError(f"trace kinds are str such as 'lambda.invoke', got {kind!r}")
+    return kinds

@@ -9,7 +9,10 @@ from kinesim import Trace
 
 pytest_plugins = ["pytester"]
 
-RUN = ("-p", "no:cacheprovider")
+# The inner runs test the plugin's fixtures, some of whose scopes are shared by tests in file
+# order (module_kinesim, class_kinesim): shuffling them (pytest-randomly, which the outer run
+# may use) would test the shuffler, not the plugin.
+RUN = ("-p", "no:cacheprovider", "-p", "no:randomly")
 
 
 def test_fixture_and_marker(pytester):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import kinesim._errors as _errors
 from kinesim._api._shapes import INPUTS
+from kinesim._api._wire import text_errors, timestamp_errors
 from kinesim._errors import (
     AWSError,
     KinesimTypeError,
@@ -297,7 +298,9 @@ def _validate(shape: Any, value: Any, path: str, *, top: bool = False) -> list[s
         ]
     if kind == "map":
         return [e for k, item in value.items() for e in _validate(shape[1], item, f"{path}.{k}")]
-    return []
+    if kind == "timestamp":
+        return timestamp_errors(value, path)
+    return text_errors(value, path) if isinstance(value, str) else []
 
 
 # -- bodies -------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kinesim._kinesis.channels import Channel
     from kinesim._kinesis.descriptions import (
         AccountLimits,
         ChildShard,
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from kinesim._kinesis.shard import Record
 
 __all__ = [
+    "channel_description",
+    "channel_summary",
     "child_shard",
     "consumer",
     "consumer_description",
@@ -126,6 +129,8 @@ def stream_summary(value: StreamSummary) -> dict[str, Any]:
     }
     if value.queue_count:
         out["QueueCount"] = value.queue_count
+    if value.channel_count:
+        out["ChannelCount"] = value.channel_count
     if value.warm_throughput_mibps is not None:
         out["WarmThroughput"] = {
             "TargetMiBps": value.warm_throughput_mibps,
@@ -154,6 +159,8 @@ def limits(value: AccountLimits) -> dict[str, Any]:
         "OpenShardCount": value.open_shard_count,
         "OnDemandStreamCount": value.on_demand_stream_count,
         "OnDemandStreamCountLimit": value.on_demand_stream_count_limit,
+        "ChannelCount": value.channel_count,
+        "ChannelCountLimit": value.channel_count_limit,
     }
 
 
@@ -261,3 +268,78 @@ def entry_results(values: list[EntryResult]) -> dict[str, Any]:
             if r.error_code is not None
         ],
     }
+
+
+def _channel_streams(value: Channel) -> list[dict[str, Any]]:
+    return [
+        {
+            "StreamARN": value.stream.arn,
+            "StreamCreationTimestamp": epoch_datetime(value.stream.created_ms),
+        }
+    ]
+
+
+def channel_description(value: Channel) -> dict[str, Any]:
+    """DescribeChannel's (CreateChannel's, UpdateChannel's) ``ChannelDescription``."""
+    dead = value.dead_letter
+    dead_letter: dict[str, Any] = {
+        "BucketARN": dead.bucket_arn,
+        "ExpectedBucketOwner": dead.expected_owner,
+    }
+    if dead.error_prefix is not None:
+        dead_letter["ErrorOutputPrefix"] = dead.error_prefix
+    out: dict[str, Any] = {
+        "ChannelName": value.name,
+        "ChannelARN": value.arn,
+        "ChannelId": value.channel_id,
+        "ChannelStatus": value.status,
+        "ChannelCreationTimestamp": epoch_datetime(value.created_ms),
+        "ServiceExecutionRoleARN": value.role_arn,
+        "StreamConfigurationList": [
+            {**stream, "RecordConfiguration": dict(value.record_format)}
+            for stream in _channel_streams(value)
+        ],
+        "LoggingConfiguration": {"CloudWatchLogs": dict(value.logging["CloudWatchLogs"])},
+    }
+    if value.status_reason is not None:
+        out["ChannelStatusReason"] = value.status_reason
+    if value.storage is not None:
+        storage: dict[str, Any] = {
+            "BucketARN": value.storage.bucket_arn,
+            "ExpectedBucketOwner": value.storage.expected_owner,
+            "CompressionType": value.storage.compression,
+        }
+        if value.storage.key_template is not None:
+            storage["OutputKeyTemplate"] = value.storage.key_template
+        if value.storage.storage_class is not None:
+            storage["StorageClass"] = value.storage.storage_class
+        out["S3DestinationConfiguration"] = {
+            "DataFreshnessInSeconds": value.freshness_s,
+            "DeadLetterQueueS3Configuration": dead_letter,
+            "StorageConfiguration": storage,
+        }
+    else:
+        out["S3TablesDestinationConfiguration"] = {
+            "DataFreshnessInSeconds": value.freshness_s,
+            "DeadLetterQueueS3Configuration": dead_letter,
+            "S3TablesConfigurationList": [dict(t) for t in value.tables],
+        }
+    if value.encryption is not None:
+        out["EncryptionConfiguration"] = dict(value.encryption)
+    return out
+
+
+def channel_summary(value: Channel) -> dict[str, Any]:
+    """A ``ChannelSummary`` of ListChannels."""
+    out: dict[str, Any] = {
+        "ChannelName": value.name,
+        "ChannelARN": value.arn,
+        "ChannelId": value.channel_id,
+        "ChannelStatus": value.status,
+        "ChannelCreationTimestamp": epoch_datetime(value.created_ms),
+        "ChannelDestinationType": value.destination_type,
+        "Streams": _channel_streams(value),
+    }
+    if value.status_reason is not None:
+        out["ChannelStatusReason"] = value.status_reason
+    return out

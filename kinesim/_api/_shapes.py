@@ -36,6 +36,120 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "CreateChannel": (
+            "structure",
+            ("ChannelName", "ServiceExecutionRoleARN", "StreamConfigurationList"),
+            {
+                "ChannelName": "string",
+                "ServiceExecutionRoleARN": "string",
+                "StreamConfigurationList": (
+                    "list",
+                    (
+                        "structure",
+                        ("StreamARN", "RecordConfiguration"),
+                        {
+                            "StreamARN": "string",
+                            "RecordConfiguration": (
+                                "structure",
+                                ("RecordFormatType",),
+                                {"RecordFormatType": "string", "GSRSchemaARN": "string"},
+                            ),
+                        },
+                    ),
+                ),
+                "S3DestinationConfiguration": (
+                    "structure",
+                    ("StorageConfiguration",),
+                    {
+                        "DataFreshnessInSeconds": "integer",
+                        "DeadLetterQueueS3Configuration": (
+                            "structure",
+                            ("BucketARN", "ExpectedBucketOwner"),
+                            {
+                                "BucketARN": "string",
+                                "ExpectedBucketOwner": "string",
+                                "ErrorOutputPrefix": "string",
+                            },
+                        ),
+                        "StorageConfiguration": (
+                            "structure",
+                            ("BucketARN", "ExpectedBucketOwner", "CompressionType"),
+                            {
+                                "BucketARN": "string",
+                                "ExpectedBucketOwner": "string",
+                                "OutputKeyTemplate": "string",
+                                "StorageClass": "string",
+                                "CompressionType": "string",
+                            },
+                        ),
+                    },
+                ),
+                "S3TablesDestinationConfiguration": (
+                    "structure",
+                    ("DeadLetterQueueS3Configuration", "S3TablesConfigurationList"),
+                    {
+                        "DataFreshnessInSeconds": "integer",
+                        "DeadLetterQueueS3Configuration": (
+                            "structure",
+                            ("BucketARN", "ExpectedBucketOwner"),
+                            {
+                                "BucketARN": "string",
+                                "ExpectedBucketOwner": "string",
+                                "ErrorOutputPrefix": "string",
+                            },
+                        ),
+                        "S3TablesConfigurationList": (
+                            "list",
+                            (
+                                "structure",
+                                ("TableBucketARN", "Namespace", "TableName", "CompressionType"),
+                                {
+                                    "TableBucketARN": "string",
+                                    "Namespace": "string",
+                                    "TableName": "string",
+                                    "CompressionType": "string",
+                                    "PartitionSpec": (
+                                        "structure",
+                                        ("PartitionFields",),
+                                        {
+                                            "PartitionFields": (
+                                                "list",
+                                                (
+                                                    "structure",
+                                                    ("Transform", "SourceName"),
+                                                    {"Transform": "string", "SourceName": "string"},
+                                                ),
+                                            )
+                                        },
+                                    ),
+                                },
+                            ),
+                        ),
+                    },
+                ),
+                "EncryptionConfiguration": (
+                    "structure",
+                    ("EncryptionType", "KeyId"),
+                    {"EncryptionType": "string", "KeyId": "string"},
+                ),
+                "Tags": ("map", "string"),
+                "LoggingConfiguration": (
+                    "structure",
+                    ("CloudWatchLogs",),
+                    {
+                        "CloudWatchLogs": (
+                            "structure",
+                            ("Enabled",),
+                            {
+                                "Enabled": "boolean",
+                                "LogGroupName": "string",
+                                "LogStreamName": "string",
+                            },
+                        )
+                    },
+                ),
+            },
+        ),
         "CreateQueue": (
             "structure",
             ("QueueName", "StreamConfigurationList"),
@@ -94,6 +208,7 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "DeleteChannel": ("structure", ("ChannelARN",), {"ChannelARN": "string"}),
         "DeleteQueue": ("structure", ("QueueARN",), {"QueueARN": "string"}),
         "DeleteResourcePolicy": (
             "structure",
@@ -121,6 +236,7 @@ INPUTS: dict[str, dict[str, Any]] = {
             },
         ),
         "DescribeAccountSettings": ("structure", (), {}),
+        "DescribeChannel": ("structure", ("ChannelARN",), {"ChannelARN": "string"}),
         "DescribeLimits": ("structure", (), {}),
         "DescribeQueue": ("structure", ("QueueARN",), {"QueueARN": "string"}),
         "DescribeStream": (
@@ -207,6 +323,22 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "RetentionPeriodHours": "integer",
                 "StreamARN": "string",
                 "StreamId": "string",
+            },
+        ),
+        "ListChannels": (
+            "structure",
+            (),
+            {
+                "StreamFilter": (
+                    "list",
+                    (
+                        "structure",
+                        ("StreamARN",),
+                        {"StreamARN": "string", "StreamCreationTimestamp": "timestamp"},
+                    ),
+                ),
+                "MaxResults": "integer",
+                "NextToken": "string",
             },
         ),
         "ListQueues": (
@@ -438,6 +570,38 @@ INPUTS: dict[str, dict[str, Any]] = {
                     ("Status",),
                     {"Status": "string"},
                 )
+            },
+        ),
+        "UpdateChannel": (
+            "structure",
+            ("ChannelARN",),
+            {
+                "ChannelARN": "string",
+                "S3DestinationConfiguration": (
+                    "structure",
+                    ("DataFreshnessInSeconds",),
+                    {"DataFreshnessInSeconds": "integer"},
+                ),
+                "S3TablesDestinationConfiguration": (
+                    "structure",
+                    ("DataFreshnessInSeconds",),
+                    {"DataFreshnessInSeconds": "integer"},
+                ),
+                "LoggingConfiguration": (
+                    "structure",
+                    ("CloudWatchLogs",),
+                    {
+                        "CloudWatchLogs": (
+                            "structure",
+                            ("Enabled",),
+                            {
+                                "Enabled": "boolean",
+                                "LogGroupName": "string",
+                                "LogStreamName": "string",
+                            },
+                        )
+                    },
+                ),
             },
         ),
         "UpdateDeadLetterQueueRecordsVisibility": (

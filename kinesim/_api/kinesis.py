@@ -20,13 +20,10 @@ class NotSimulatedError(KinesimError, NotImplementedError):
     """An operation of AWS's Kinesis API that kinesim does not simulate (yet)."""
 
 
-#: Operations of botocore's Kinesis model that kinesim does not simulate yet: channels (delivery
-#: to S3 / S3 Tables). The client has them, and each refuses with an error that says so, rather
-#: than pretending to succeed.
-NOT_SIMULATED: dict[str, str] = dict.fromkeys(
-    ["CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"],
-    "Kinesis channels (delivery to Amazon S3 and S3 Tables)",
-)
+#: Operations of botocore's Kinesis model that kinesim does not simulate yet (none today). The
+#: client has them, and each refuses with an error that says so, rather than pretending to
+#: succeed.
+NOT_SIMULATED: dict[str, str] = {}
 
 
 def _not_simulated(name: str, what: str) -> Any:
@@ -62,6 +59,16 @@ def _offset(token: str) -> int:
     except (ValueError, UnicodeDecodeError):
         pass
     raise InvalidArgumentException("Invalid NextToken.")
+
+
+def _freshness(update: dict[str, Any] | None) -> int | None:
+    """UpdateChannel's ``DataFreshnessInSeconds`` (required in its update structures)."""
+    if update is None:
+        return None
+    if "DataFreshnessInSeconds" not in update:
+        raise InvalidArgumentException("DataFreshnessInSeconds must be specified.")
+    value: int = update["DataFreshnessInSeconds"]
+    return value
 
 
 def _maybe(**members: Any) -> dict[str, Any]:
@@ -706,6 +713,89 @@ class KinesisClient(Client):
     ) -> dict[str, Any]:
         handles = [e["ReceiptHandle"] for e in Entries]
         return responses.entry_results(self._queue(QueueARN).restore(handles))
+
+    # -- channels -------------------------------------------------------------------------------
+
+    @operation("CreateChannel")
+    def _create_channel(
+        self,
+        *,
+        ChannelName: str,
+        ServiceExecutionRoleARN: str,
+        StreamConfigurationList: list[dict[str, Any]],
+        S3DestinationConfiguration: dict[str, Any] | None = None,
+        S3TablesDestinationConfiguration: dict[str, Any] | None = None,
+        EncryptionConfiguration: dict[str, Any] | None = None,
+        Tags: dict[str, str] | None = None,
+        LoggingConfiguration: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The channel is ``CREATING`` for ``sim.timings.consumer_register_s``; S3 deliveries
+        land in ``sim.s3``."""
+        channel = self._sim.kinesis.channels.create_channel(
+            ChannelName,
+            role_arn=ServiceExecutionRoleARN,
+            streams=StreamConfigurationList,
+            s3=S3DestinationConfiguration,
+            s3_tables=S3TablesDestinationConfiguration,
+            encryption=EncryptionConfiguration,
+            logging=LoggingConfiguration,
+            tags=Tags,
+        )
+        return {"ChannelDescription": responses.channel_description(channel)}
+
+    @operation("DescribeChannel")
+    def _describe_channel(self, *, ChannelARN: str) -> dict[str, Any]:
+        channel = self._sim.kinesis.channels.channel(ChannelARN)
+        return {"ChannelDescription": responses.channel_description(channel)}
+
+    @operation("ListChannels")
+    def _list_channels(
+        self,
+        *,
+        StreamFilter: list[dict[str, Any]] | None = None,
+        MaxResults: int | None = None,
+        NextToken: str | None = None,
+    ) -> dict[str, Any]:
+        """Channels in creation order, at most 100 per page; ``NextToken`` does not expire."""
+        filters = None
+        if StreamFilter is not None:
+            filters = [
+                {**f, "StreamCreationTimestamp": epoch_seconds(f["StreamCreationTimestamp"])}
+                if f.get("StreamCreationTimestamp") is not None
+                else f
+                for f in StreamFilter
+            ]
+        page = self._sim.kinesis.channels.list_channels(
+            stream_filter=filters, max_results=MaxResults, next_token=NextToken
+        )
+        out: dict[str, Any] = {
+            "ChannelSummaries": [responses.channel_summary(c) for c in page.channels]
+        }
+        if page.next_token is not None:
+            out["NextToken"] = page.next_token
+        return out
+
+    @operation("UpdateChannel")
+    def _update_channel(
+        self,
+        *,
+        ChannelARN: str,
+        S3DestinationConfiguration: dict[str, Any] | None = None,
+        S3TablesDestinationConfiguration: dict[str, Any] | None = None,
+        LoggingConfiguration: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        channel = self._sim.kinesis.channels.update_channel(
+            ChannelARN,
+            s3_freshness_s=_freshness(S3DestinationConfiguration),
+            s3_tables_freshness_s=_freshness(S3TablesDestinationConfiguration),
+            logging=LoggingConfiguration,
+        )
+        return {"ChannelDescription": responses.channel_description(channel)}
+
+    @operation("DeleteChannel")
+    def _delete_channel(self, *, ChannelARN: str) -> dict[str, Any]:
+        self._sim.kinesis.channels.delete_channel(ChannelARN)
+        return {}
 
     # -- enhanced fan-out -----------------------------------------------------------------------
 

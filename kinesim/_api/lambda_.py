@@ -4,16 +4,16 @@ translated to ``sim.lambda_``."""
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kinesim._api import _lambda_responses
 from kinesim._api._base import STATUS, Client, StreamingBody, epoch_seconds, operation, read_blob
+from kinesim._api._wire import parse_invoke_payload
 from kinesim._errors import InvalidParameterValueException, KinesimValueError
 from kinesim._esm.mapping import EventSourceMapping
-from kinesim._lambda.function import Function
+from kinesim._lambda.function import Function, wait_for_end
 from kinesim._lambda.package import (
     DeploymentPackage,
     PackageHandler,
@@ -232,15 +232,13 @@ class LambdaClient(Client):
             )
         fn = self._sim.lambda_.function(FunctionName)
         raw = read_blob(Payload)
-        event = json.loads(raw) if raw else {}
+        event = parse_invoke_payload(raw)
         if InvocationType == "DryRun":
             return {"StatusCode": 204, "Payload": StreamingBody(b""), STATUS: 204}
         invocation = fn.invoke(event, payload_size=len(raw))
         if InvocationType == "Event":
             return {"StatusCode": 202, "Payload": StreamingBody(b""), STATUS: 202}
-        wait_ms = invocation.end_ms - self._sim.now_ms
-        if wait_ms > 0:
-            self._sim.advance_ms(wait_ms)
+        wait_for_end(invocation)  # the clock, or a calling handler's own time (re-entrancy)
         response = invocation.invoke_response()
         response["Payload"] = StreamingBody(response["Payload"])
         if LogType == "Tail":

@@ -46,14 +46,17 @@ class KinesisClientType(ClientType, Protocol):
     acknowledge_dead_letter_queue_records: Operation
     acknowledge_queue_records: Operation
     add_tags_to_stream: Operation
+    create_channel: Operation
     create_queue: Operation
     create_stream: Operation
     decrease_stream_retention_period: Operation
+    delete_channel: Operation
     delete_queue: Operation
     delete_resource_policy: Operation
     delete_stream: Operation
     deregister_stream_consumer: Operation
     describe_account_settings: Operation
+    describe_channel: Operation
     describe_limits: Operation
     describe_queue: Operation
     describe_stream: Operation
@@ -65,6 +68,7 @@ class KinesisClientType(ClientType, Protocol):
     get_resource_policy: Operation
     get_shard_iterator: Operation
     increase_stream_retention_period: Operation
+    list_channels: Operation
     list_queues: Operation
     list_shards: Operation
     list_stream_consumers: Operation
@@ -87,6 +91,7 @@ class KinesisClientType(ClientType, Protocol):
     tag_resource: Operation
     untag_resource: Operation
     update_account_settings: Operation
+    update_channel: Operation
     update_dead_letter_queue_records_visibility: Operation
     update_max_record_size: Operation
     update_queue: Operation

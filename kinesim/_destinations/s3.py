@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kinesim._core.text import utf8
 from kinesim._errors import (
     BucketAlreadyOwnedByYou,
     InvalidBucketName,
@@ -55,10 +56,10 @@ class Bucket:
 
     def put_object(self, key: str, body: bytes | str) -> str:
         """Store ``body`` (str is UTF-8 encoded) under ``key``; returns the ETag (quoted MD5)."""
-        if not isinstance(key, str) or not 1 <= len(key.encode()) <= 1024:
+        if not isinstance(key, str) or not 1 <= len(utf8(key, "key")) <= 1024:
             raise KinesimTypeError(f"an S3 key is a str of 1-1,024 UTF-8 bytes, got {key!r}")
         if isinstance(body, str):
-            body = body.encode()
+            body = utf8(body, "body")
         if not isinstance(body, (bytes, bytearray)):
             raise KinesimTypeError(f"an S3 body is bytes or str, got {type(body).__name__}")
         data = bytes(body)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from kinesim._core.text import utf8
 from kinesim._destinations.sqs import Queue
 from kinesim._errors import (
     InvalidParameterException,
@@ -104,7 +105,7 @@ class Topic:
             raise KinesimTypeError(f"an SNS message is a str, got {type(message).__name__}")
         if not message:
             raise InvalidParameterException("Invalid parameter: Empty message")
-        if len(message.encode()) > MAX_MESSAGE_BYTES:
+        if len(utf8(message, "message")) > MAX_MESSAGE_BYTES:
             raise InvalidParameterException("Invalid parameter: Message too long")
         now_ms = self._sim.now_ms
         message_id = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from kinesim._core.scheduler import seconds_to_ms
 from kinesim._errors import (
+    InvalidMessageContents,
     InvalidParameterValue,
     KinesimTypeError,
     MissingParameter,
@@ -47,6 +48,22 @@ class Message:
     def json(self) -> Any:
         """The body parsed as JSON."""
         return json.loads(self.body)
+
+
+# The characters SQS accepts in a message body (XML 1.0's Char production), as AWS documents.
+_NOT_ALLOWED = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def check_message_characters(body: str) -> None:
+    """``InvalidMessageContents`` if ``body`` holds a character SQS does not accept (a control
+    character, a lone surrogate, U+FFFE/U+FFFF), with SQS's message text."""
+    bad = _NOT_ALLOWED.search(body)
+    if bad is not None:
+        raise InvalidMessageContents(
+            f"Invalid binary character '#x{ord(bad.group()):X}' was found in the message body, "
+            "the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to "
+            "#xFFFD | #x10000 to #x10FFFF"
+        )
 
 
 class _Stored:
@@ -96,6 +113,7 @@ class Queue:
             raise KinesimTypeError(f"an SQS message body is a str, got {type(body).__name__}")
         if not body:
             raise MissingParameter("The request must contain the parameter MessageBody.")
+        check_message_characters(body)
         size = len(body.encode())
         if size > self.maximum_message_size:
             raise InvalidParameterValue(

@@ -73,6 +73,7 @@ class StreamSummary:
     warm_throughput_mibps: int | None = None
     record_distribution_strategy: str | None = None
     queue_count: int = 0
+    channel_count: int = 0
 
     @property
     def creation_timestamp(self) -> datetime:
@@ -116,6 +117,8 @@ class AccountLimits:
     open_shard_count: int
     on_demand_stream_count: int
     on_demand_stream_count_limit: int
+    channel_count: int = 0
+    channel_count_limit: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,14 @@
 A token is ``base64(mac || payload)`` where the payload names the stream (and its incarnation),
 the shard, the position and the issue time, and ``mac`` is a truncated HMAC-SHA256 under a key
 derived deterministically from the simulator's seed (``sim.random("kinesis.iterators")``). A
-token from another simulator, or edited by hand, fails authentication and is refused like AWS
-refuses a forged iterator. At most 512 characters, as AWS's ``ShardIterator`` shape allows.
+token edited by hand, or from a simulator with another seed, fails authentication and is refused
+like AWS refuses a forged iterator. At most 512 characters, as AWS's ``ShardIterator`` shape
+allows.
+
+Simulators with the same seed are one world replayed: the key is the same, so they issue the same
+tokens (a deterministic run must show the same ``ShardIterator`` strings every time), and a token
+from one is accepted by the other, where it names the stream of that name, its shard and position.
+Keying tokens to one simulator object would make them differ from run to run.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.channels import CHANNELS_PER_STREAM, ChannelService
 from kinesim._kinesis.control import (
     MAX_RETENTION_HOURS,
     MAX_SHARDS_PER_STREAM,
@@ -111,6 +112,8 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
         self._serial = 0
         #: Kinesis queues (CreateQueue, ReceiveQueueRecords, ...).
         self.queues = QueueService(sim)
+        #: Kinesis channels: delivery to S3 (CreateChannel, ...).
+        self.channels = ChannelService(sim)
         self._commitment = BillingCommitment("DISABLED")
         self._commitment_end = None
 
@@ -285,6 +288,11 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
                 f"Stream {stream.name} under account {self.sim.account_id} has queues. Delete "
                 "them with DeleteQueue before you delete the stream."
             )
+        if any(c.status != "DELETING" for c in self.channels.on_stream(stream)):
+            raise ResourceInUseException(
+                f"Stream {stream.name} under account {self.sim.account_id} has active channels. "
+                "Delete them with DeleteChannel before you delete the stream."
+            )
         if stream._consumers and not enforce_consumer_deletion:
             raise ResourceInUseException(
                 f"Stream {stream.name} under account {self.sim.account_id} has registered "
@@ -369,6 +377,8 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
             open_shard_count=sum(len(s._open) for s in self._streams.values()),
             on_demand_stream_count=sum(1 for s in self._streams.values() if s.mode == "ON_DEMAND"),
             on_demand_stream_count_limit=ON_DEMAND_STREAM_LIMIT,
+            channel_count=len(self.channels.channels),
+            channel_count_limit=CHANNELS_PER_STREAM * ON_DEMAND_STREAM_LIMIT,
         )
 
     def list_shards(
@@ -636,11 +646,12 @@ class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
         return self.stream(stream_name).put_records(records)
 
     def _check(self) -> None:
-        """Assert every stream's invariants."""
+        """Assert every stream's and channel's invariants."""
         for name, stream in self._streams.items():
             assert stream.name == name
             assert not stream._deleted
             stream._check()
+        self.channels._check()
 
 
 def _apply_filter(stream: Stream, kind: str, at_ms: int) -> list[Shard]:

@@ -16,6 +16,7 @@ from hashlib import md5
 from typing import TYPE_CHECKING, Any
 
 from kinesim._core.scheduler import seconds_to_ms
+from kinesim._core.text import utf8
 from kinesim._errors import (
     InvalidArgumentException,
     KinesimTypeError,
@@ -418,7 +419,7 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
                 f"java.nio.HeapByteBuffer[pos=0 lim={len(raw)} cap={len(raw)}]",
                 f"Member must have length less than or equal to {10 * MIB}",
             )
-        size = len(raw) + len(key.encode("utf-8"))
+        size = len(raw) + len(utf8(key, f"{where}partitionKey"))
         if size > self._max_record_bytes():
             raise InvalidArgumentException(
                 f"Record size of {size} bytes (data blob plus partition key) exceeds the maximum "
@@ -662,6 +663,7 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
             warm_throughput_mibps=self.warm_throughput_mibps,
             record_distribution_strategy=self.record_distribution_strategy,
             queue_count=self.queue_count,
+            channel_count=len(self.service.channels.on_stream(self)),
         )
 
     # -- invariants ---------------------------------------------------------------------------

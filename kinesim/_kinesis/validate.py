@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from kinesim._core.text import utf8
 from kinesim._errors import KinesimTypeError, ValidationException
 
 __all__ = ["as_bytes", "check_enum", "check_int", "check_str"]
@@ -94,7 +95,7 @@ def as_bytes(value: Any, field: str = "data") -> bytes:
     if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, str):
-        return value.encode("utf-8")
+        return utf8(value, field)
     raise KinesimTypeError(
         f"{field} must be bytes (or str, sent as UTF-8), got {type(value).__name__}"
     )

@@ -159,7 +159,16 @@ def spend(seconds: float) -> None:
             "kinesim.spend() was called outside a simulated Lambda handler; call it from a "
             "handler that a kinesim function is running (sim.lambda_.create_function(...))"
         )
+    spend_ms(ms)
+
+
+def spend_ms(ms: int) -> bool:
+    """Add ``ms`` to the running handler's invocation, as :func:`spend` does; False (and nothing
+    charged) if no handler is running. Raises the timeout when the time reaches it."""
+    if not _running:
+        return False
     context = _running[-1]
     context._spent_ms += ms
     if context._spent_ms >= context._deadline_spent_ms:
         raise _TimedOut
+    return True

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from kinesim._core.scheduler import seconds_to_ms
 from kinesim._errors import KinesimTypeError, RequestTooLargeException, ResourceNotFoundException
 from kinesim._lambda.concurrency import PeakPerMinute
-from kinesim._lambda.context import LambdaContext
+from kinesim._lambda.context import LambdaContext, spend_ms
 from kinesim._lambda.durations import DurationModel
 from kinesim._lambda.runtime import (
     MAX_RESPONSE_BYTES,
@@ -33,7 +33,7 @@ from kinesim._lambda.runtime import (
 if TYPE_CHECKING:
     from kinesim._lambda.service import LambdaService
 
-__all__ = ["MAX_REQUEST_BYTES", "Function", "Invocation"]
+__all__ = ["MAX_REQUEST_BYTES", "Function", "Invocation", "wait_for_end"]
 
 #: Largest synchronous Invoke request payload, in bytes (6 MiB; AWS's message names 6291456).
 MAX_REQUEST_BYTES = 6_291_456
@@ -291,6 +291,8 @@ class Function:
         service._acquire(self)
         try:
             invocation = self._run(payload, payload_size, env, cold, now_ms, client_context)
+            # May refuse an end beyond the latest representable time (a cold start of ages).
+            sim.call_at_ms(invocation.end_ms, self._finish, invocation, env, on_complete)
         except BaseException:
             # A duration model returning nonsense, or a handler raising SystemExit: kinesim
             # misuse that propagates; give the slot back so the simulator stays consistent.
@@ -299,7 +301,6 @@ class Function:
             raise
         if self.keep_invocations:
             self.invocations.append(invocation)
-        sim.call_at_ms(invocation.end_ms, self._finish, invocation, env, on_complete)
         return invocation
 
     def _run(
@@ -342,9 +343,11 @@ class Function:
             return handler_start_ms + context._spent_ms
 
         handler = self.handler
-        outcome = (
-            NONE_OUTCOME if handler is None else run_handler(handler, payload, context, clock_ms)
-        )
+        if handler is None:
+            outcome = NONE_OUTCOME
+        else:
+            with sim.holding_clock():  # advancing the clock from the handler is refused
+                outcome = run_handler(handler, payload, context, clock_ms)
         response = outcome.response
         error_type = outcome.error_type
         logs = outcome.logs
@@ -476,6 +479,26 @@ class Function:
         self._reclaim_expired(self._sim.now_ms)
         assert 0 <= self._in_flight <= self._environments
         assert len(self._idle) + self._in_flight == self._environments
+
+
+def wait_for_end(invocation: Invocation) -> None:
+    """Make the caller of a synchronous (RequestResponse) invocation wait for its end, in
+    virtual time.
+
+    Called from a Lambda handler (a function invoking another, a common pattern), the wait is the
+    caller's own time: the callee's duration (cold start included) is charged to the caller's
+    invocation as :func:`kinesim.spend` would, so the caller can time out waiting; the clock does
+    not move under the running handler. Called from a scheduled callback, the clock is already
+    advancing and cannot be moved: the response is returned at once, the callee keeps its
+    concurrency slot until its end. Otherwise the clock advances to the invocation's end,
+    running whatever else is due meanwhile.
+    """
+    if spend_ms(invocation.end_ms - invocation.start_ms):
+        return
+    sim = invocation.function._sim
+    wait_ms = invocation.end_ms - sim.now_ms
+    if wait_ms > 0 and not sim.advancing:
+        sim.advance_ms(wait_ms)
 
 
 def _iso_ms(epoch_ms: int) -> str:

@@ -205,7 +205,9 @@ def run_handler(
         try:
             # NOTE: serialised once, here: the marshal check and the 6 MB check share it.
             size = len(response) if isinstance(response, bytes) else len(to_json(response).encode())
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
+            # NOTE: RecursionError is a response nested too deep to encode (about 1,000 levels
+            # in CPython); reported as the marshaller's error like any other unencodable value.
             error = make_error(
                 f"Unable to marshal response: {exc}", "Runtime.MarshalError", [], request_id
             )

@@ -28,6 +28,16 @@ FORMAT_VERSION = 1
 # it bounds the validator's work on hostile input.
 _MAX_DEPTH = 32
 _HEADER_KEYS = {"magic", "format", "kinesim", "seed", "start_ms", "count"}
+#: Most elements one list or map in a loaded trace may hold (no kinesim event comes close).
+MAX_ELEMENTS = 100_000
+# The times a trace may hold: what datetime can show (the same bounds as the simulator's clock).
+_MIN_MS = -62_135_596_800_000
+_MAX_MS = 253_402_300_799_999
+# The smallest event on disk, [0, "", {}], is 4 bytes: a header declaring more is refused.
+_MIN_EVENT_BYTES = 4
+# Lists and maps nested inside events: at most this many, plus one per this many bytes of input.
+_BASE_CONTAINERS = 1024
+_BYTES_PER_NESTED_CONTAINER = 8
 
 
 class _Clock(Protocol):
@@ -185,18 +195,25 @@ class Trace:
         if not data:
             raise TraceFormatError("empty input: a trace starts with a header")
         # Bounding every length by the input's size means a forged length field can never make
-        # the unpacker reserve more memory than the input itself.
+        # the unpacker reserve more memory than the input itself; the budget bounds how many
+        # lists and maps (Python objects of 56+ bytes from one byte each) it builds.
+        budget = _ContainerBudget(len(data))
         unpacker = msgpack.Unpacker(
             raw=False,
             strict_map_key=True,
             use_list=True,
             max_buffer_size=len(data),
+            max_array_len=MAX_ELEMENTS,
+            max_map_len=MAX_ELEMENTS,
             ext_hook=_refuse_ext,
+            list_hook=budget.take_list,
+            object_hook=budget.take_map,
         )
         unpacker.feed(data)
         try:
             header = next(unpacker)
-            count = _check_header(header)
+            count = _check_header(header, len(data))
+            budget.allow_events(count)
             trace = cls(seed=int(header["seed"]), start_ms=header["start_ms"], enabled=True)
             trace.kinesim_version = header["kinesim"]
             for index, item in enumerate(unpacker):
@@ -236,7 +253,7 @@ def _refuse_ext(code: int, data: bytes) -> Any:
     raise TraceFormatError(f"msgpack extension type {code} is not part of the trace format")
 
 
-def _check_header(header: Any) -> int:
+def _check_header(header: Any, size: int) -> int:
     if not isinstance(header, dict) or header.get("magic") != MAGIC:
         raise TraceFormatError("not a kinesim trace: the header's magic is missing or wrong")
     if set(header) != _HEADER_KEYS:
@@ -251,8 +268,17 @@ def _check_header(header: Any) -> int:
         raise TraceFormatError(f"header seed must be a decimal string, got {seed!r}")
     if type(header["start_ms"]) is not int or not isinstance(header["kinesim"], str):
         raise TraceFormatError("header start_ms must be an int and kinesim a version string")
+    if not _MIN_MS <= header["start_ms"] <= _MAX_MS:
+        raise TraceFormatError(
+            f"header start_ms {header['start_ms']} is outside the times a trace can hold "
+            "(years 1 to 9999)"
+        )
     if type(count) is not int or count < 0:
         raise TraceFormatError(f"header count must be a non-negative int, got {count!r}")
+    if count > size // _MIN_EVENT_BYTES:
+        raise TraceFormatError(
+            f"header count {count} is more events than a {size}-byte file can hold"
+        )
     return count
 
 
@@ -262,19 +288,65 @@ def _check_event(index: int, item: Any) -> TraceEvent:
     time_ms, kind, fields = item
     if type(time_ms) is not int or not isinstance(kind, str) or not isinstance(fields, dict):
         raise TraceFormatError(f"event {index} has wrong types: time_ms int, kind str, fields map")
+    if not _MIN_MS <= time_ms <= _MAX_MS:
+        raise TraceFormatError(
+            f"event {index} time_ms {time_ms} is outside the times a trace can hold "
+            "(years 1 to 9999)"
+        )
     _check_value(index, fields)
     return TraceEvent(time_ms, kind, fields)
 
 
-def _check_value(index: int, root: Any) -> None:
-    stack: list[tuple[Any, int]] = [(root, 0)]
+def _check_value(index: int, root: dict[str, Any]) -> None:
+    # Only containers go on the stack (a tuple per scalar would double a big event's memory).
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(root, 0)]
     while stack:
-        value, depth = stack.pop()
+        container, depth = stack.pop()
         if depth > _MAX_DEPTH:
             raise TraceFormatError(f"event {index} nests deeper than {_MAX_DEPTH} levels")
-        if isinstance(value, dict):
-            stack.extend((item, depth + 1) for item in value.values())
-        elif isinstance(value, list):
-            stack.extend((item, depth + 1) for item in value)
-        elif value is not None and not isinstance(value, (bool, int, float, str, bytes)):
-            raise TraceFormatError(f"event {index} has a value of type {type(value).__name__}")
+        if isinstance(container, dict):
+            for key in container:
+                if not isinstance(key, str):
+                    raise TraceFormatError(
+                        f"event {index} has a map key of type {type(key).__name__}; "
+                        "field names are str"
+                    )
+            values: Iterable[Any] = container.values()
+        else:
+            values = container
+        for value in values:
+            if isinstance(value, (dict, list)):
+                stack.append((value, depth + 1))
+            elif value is not None and not isinstance(value, (bool, int, float, str, bytes)):
+                raise TraceFormatError(f"event {index} has a value of type {type(value).__name__}")
+
+
+class _ContainerBudget:
+    """Counts the lists and maps the unpacker builds (its hooks) and stops it past a budget:
+    two per event (the event's array and its fields), plus 1,024, plus one nested container per
+    ``_BYTES_PER_NESTED_CONTAINER`` bytes of input, so loading memory is a bounded multiple
+    of the file's size whatever the file says."""
+
+    __slots__ = ("_left",)
+
+    def __init__(self, size: int) -> None:
+        self._left = _BASE_CONTAINERS + size // _BYTES_PER_NESTED_CONTAINER
+
+    def allow_events(self, count: int) -> None:
+        self._left += 2 * count
+
+    def _take(self) -> None:
+        self._left -= 1
+        if self._left < 0:
+            raise TraceFormatError(
+                "more lists and maps than a trace of this size holds (at most two per event, "
+                f"plus {_BASE_CONTAINERS:,}, plus one per {_BYTES_PER_NESTED_CONTAINER} bytes)"
+            )
+
+    def take_list(self, value: list[Any]) -> list[Any]:
+        self._take()
+        return value
+
+    def take_map(self, value: dict[Any, Any]) -> dict[Any, Any]:
+        self._take()
+        return value

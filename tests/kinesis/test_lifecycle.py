@@ -191,6 +191,8 @@ def test_on_demand_defaults_and_mode_switch(sim: kinesim.Simulator) -> None:
         open_shard_count=8,
         on_demand_stream_count=1,
         on_demand_stream_count_limit=50,
+        channel_count=0,
+        channel_count_limit=100,
     )
 
 
