@@ -47,6 +47,11 @@ class Timings:
     #: closer together share an event. Assumed (AWS does not say): bounds a hot shard to 50
     #: events a second per subscription and adds at most 20 ms to the push latency.
     efo_event_interval_s: float = 0.02
+    #: Event source mapping: how often a shard's poller calls GetRecords when it is caught up
+    #: (AWS: Lambda "polls each shard in your Kinesis stream for records at a base rate of once
+    #: per second"). A poller behind (its last read came back full) reads again as soon as the
+    #: function has taken what it read. Must be > 0.
+    esm_poll_interval_s: float = 1.0
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -57,6 +62,8 @@ class Timings:
                 raise KinesimValueError(
                     f"Timings.{field.name} must be finite and >= 0 seconds, got {value!r}"
                 )
+        if self.esm_poll_interval_s == 0:
+            raise KinesimValueError("Timings.esm_poll_interval_s must be seconds > 0, got 0")
 
     @classmethod
     def realistic(cls) -> Timings:
@@ -88,8 +95,18 @@ class Limits:
     lambda_scaling_rate: int = 1000
     #: The window of ``lambda_scaling_rate``, in seconds.
     lambda_scaling_window_s: float = 10.0
+    #: Event source mapping: records a poller asks for per GetRecords (1-10,000). AWS documents
+    #: no number for Lambda's poller; 10,000 is GetRecords' largest Limit, what the KCL (AWS's
+    #: own reader) asks for. The 10 MiB per call and the shard's shared 2 MiB/s still apply.
+    esm_read_records: int = 10_000
 
     def __post_init__(self) -> None:
+        value = self.esm_read_records
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+            raise KinesimValueError(
+                f"Limits.esm_read_records must be an int in 1-10000 (GetRecords' Limit), "
+                f"got {value!r}"
+            )
         if not isinstance(self.kinesis_throughput, bool):
             raise KinesimTypeError(
                 f"Limits.kinesis_throughput takes True or False, got {self.kinesis_throughput!r}"

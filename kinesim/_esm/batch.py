@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import json
 from base64 import b64encode
+from bisect import bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import Any, Protocol
+
+from kinesim._kinesis.sequence import encode
 
 __all__ = [
     "BATCH_VIEW_ATTRIBUTE",
@@ -111,62 +115,65 @@ class EventBuilder:
     def build(
         self, shard: _Shard, positions: Sequence[int], limit_bytes: int
     ) -> tuple[list[dict[str, Any]], list[int], list[str], list[int], int]:
-        """The records at ``positions`` of ``shard`` (a ``range`` when contiguous; a list of
-        the records that passed the mapping's filters otherwise) as event records, stopping
-        before the event would pass ``limit_bytes`` (always at least one record).
+        """The records at ``positions`` of ``shard`` as event records, stopping before the event
+        would pass ``limit_bytes`` (always at least one record); for tests and one-off callers
+        (the mapping builds its batches from :class:`Columns`).
 
         Returns ``(records, sizes, sequence_numbers, arrivals_ms, event_bytes)``.
         """
-        # NOTE: the hot path of the mapping (bench_esm): bound methods and constants in locals,
+        seqs = [shard.sequence_number(i) for i in positions]
+        arrivals = [shard.arrival_ms(i) for i in positions]
+        keys = [shard.partition_key(i) for i in positions]
+        data = [shard.data(i) for i in positions]
+        sizes = [
+            self._fixed_bytes
+            + json_str_len(key)
+            + 2 * len(seq)
+            + 4 * -(-len(d) // 3)
+            + len(repr(arrival / 1000))
+            for key, seq, d, arrival in zip(keys, seqs, data, arrivals, strict=True)
+        ]
+        k = fitting(sizes, limit_bytes)
+        records = self.records(keys[:k], seqs[:k], data[:k], arrivals[:k])
+        return records, sizes[:k], seqs[:k], arrivals[:k], envelope_size(k, sum(sizes[:k]))
+
+    def records(
+        self, keys: Sequence[str], seqs: Sequence[str], data: Sequence[bytes], arrivals: Any
+    ) -> list[dict[str, Any]]:
+        """Event records from columns (fresh dicts: the handler may change what it gets)."""
+        # NOTE: the hot path of the mapping's event building (bench_esm): constants in locals,
         # the record dict built inline rather than through record().
-        seq_of, arrival_of = shard.sequence_number, shard.arrival_ms
-        key_of, data_of = shard.partition_key, shard.data
         shard_id_colon = self.shard_id + ":"
         role, region, source = self.role_arn, self.region, self.event_source_arn
-        fixed = self._fixed_bytes
-        records: list[dict[str, Any]] = []
-        sizes: list[int] = []
-        seqs: list[str] = []
-        arrivals: list[int] = []
-        total = _ENVELOPE_BYTES - _SEPARATOR_BYTES
-        for i in positions:
-            seq = seq_of(i)
-            arrival_ms = arrival_of(i)
-            key = key_of(i)
-            encoded = b64encode(data_of(i)).decode("ascii")
-            arrival = arrival_ms / 1000
-            if key.isascii() and key.isprintable() and '"' not in key and "\\" not in key:
-                key_len = len(key)
-            else:
-                key_len = len(json.dumps(key)) - 2
-            size = fixed + key_len + 2 * len(seq) + len(encoded) + len(repr(arrival))
-            if records and total + _SEPARATOR_BYTES + size > limit_bytes:
-                break
-            total += _SEPARATOR_BYTES + size
-            records.append(
-                {
-                    "kinesis": {
-                        "kinesisSchemaVersion": "1.0",
-                        "partitionKey": key,
-                        "sequenceNumber": seq,
-                        "data": encoded,
-                        "approximateArrivalTimestamp": arrival,
-                    },
-                    "eventSource": "aws:kinesis",
-                    "eventVersion": "1.0",
-                    "eventID": shard_id_colon + seq,
-                    "eventName": "aws:kinesis:record",
-                    "invokeIdentityArn": role,
-                    "awsRegion": region,
-                    "eventSourceARN": source,
-                }
-            )
-            sizes.append(size)
-            seqs.append(seq)
-            arrivals.append(arrival_ms)
-        if not records:
-            total = _ENVELOPE_BYTES
-        return records, sizes, seqs, arrivals, total
+        return [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": key,
+                    "sequenceNumber": seq,
+                    "data": b64encode(d).decode("ascii"),
+                    "approximateArrivalTimestamp": arrival / 1000,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": shard_id_colon + seq,
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": role,
+                "awsRegion": region,
+                "eventSourceARN": source,
+            }
+            for key, seq, d, arrival in zip(keys, seqs, data, arrivals, strict=True)
+        ]
+
+
+def fitting(sizes: Sequence[int], limit_bytes: int) -> int:
+    """How many of the records with JSON ``sizes`` fit in an event of ``limit_bytes`` (the
+    longest prefix; at least one record)."""
+    limit = limit_bytes - _ENVELOPE_BYTES + _SEPARATOR_BYTES
+    if sum(sizes) + _SEPARATOR_BYTES * len(sizes) <= limit:
+        return len(sizes)
+    # NOTE: one C-level accumulate and bisect instead of a loop over the records.
+    return bisect_right(list(accumulate(size + _SEPARATOR_BYTES for size in sizes)), limit) or 1
 
 
 # -- the what-if fast path ---------------------------------------------------------------------
@@ -175,66 +182,57 @@ class EventBuilder:
 BATCH_VIEW_ATTRIBUTE = "kinesim_takes_batch_view"
 
 _SEQUENCE_NUMBER_DIGITS = 56  # every sequence number kinesim issues (``sequence.encode``)
-_B64_LEN: dict[int, int] = {}
-_KEY_LEN: dict[str, int] = {}
-_REPR_LEN: dict[int, int] = {}
-
-
-def _b64_len(data: bytes) -> int:
-    n = len(data)
-    size = _B64_LEN.get(n)
-    if size is None:
-        size = _B64_LEN[n] = 4 * -(-n // 3)
-    return size
-
-
-def _key_len(key: str) -> int:
-    size = _KEY_LEN.get(key)
-    if size is None:
-        if len(_KEY_LEN) > 100_000:
-            _KEY_LEN.clear()
-        size = _KEY_LEN[key] = json_str_len(key)
-    return size
-
-
-def _repr_len(arrival_ms: int) -> int:
-    size = _REPR_LEN.get(arrival_ms)
-    if size is None:
-        if len(_REPR_LEN) > 100_000:
-            _REPR_LEN.clear()
-        size = _REPR_LEN[arrival_ms] = len(repr(arrival_ms / 1000))
-    return size
 
 
 def record_sizes(
     builder: EventBuilder, data: list[bytes], keys: list[str], arrivals: Any
 ) -> list[int]:
     """The ``json.dumps`` sizes :meth:`EventBuilder.record` would compute, without building
-    records: the same formula, its parts cached per data length, key and arrival time.
+    records: the same formula, per batch.
 
-    NOTE: the what-if fast path; ``bench_whatif`` measures it and a test pins it to
+    NOTE: the mapping's hot path (bench_esm): base64 lengths from ``map(len, data)``, key lengths
+    by ``map(len, keys)`` when the batch's keys need no JSON escaping (one check of them
+    joined), arrival lengths once per distinct arrival time. A test pins it to
     :meth:`EventBuilder.record`.
     """
     fixed = builder._fixed_bytes + 2 * _SEQUENCE_NUMBER_DIGITS
+    joined = "".join(keys)
+    key_lens: Any
+    if joined.isascii() and joined.isprintable() and '"' not in joined and "\\" not in joined:
+        key_lens = map(len, keys)
+    else:
+        key_lens = map(json_str_len, keys)
+    repr_lens = {a: len(repr(a / 1000)) for a in set(arrivals)}
     return [
-        fixed + b + k + r
-        for b, k, r in zip(
-            map(_b64_len, data), map(_key_len, keys), map(_repr_len, arrivals), strict=True
+        fixed + (((n + 2) // 3) << 2) + k + r
+        for n, k, r in zip(
+            map(len, data), key_lens, map(repr_lens.__getitem__, arrivals), strict=True
         )
     ]
 
 
 class Columns:
-    """A batch's records as the shard's columns held them when the batch was read (slices, so
-    retention trimming the shard meanwhile changes nothing here). Sequence numbers and event
-    records are made on demand, for the few that are ever looked at."""
+    """A batch: its records as the shard's columns held them when the batch was cut (slices or
+    gathered copies, so retention trimming the shard meanwhile changes nothing here), at shard
+    ``positions`` (a ``range`` when contiguous). The one batch representation of the mapping:
+    sequence numbers and event records are made on demand, event records afresh for each
+    invocation (AWS hands every invocation its own copy)."""
 
-    __slots__ = ("arrivals", "builder", "data", "keys", "seq_ms", "shard_index", "start", "tag")
+    __slots__ = (
+        "arrivals",
+        "builder",
+        "data",
+        "keys",
+        "positions",
+        "seq_ms",
+        "shard_index",
+        "tag",
+    )
 
     def __init__(
         self,
         *,
-        start: int,
+        positions: Sequence[int],
         data: list[bytes],
         keys: list[str],
         arrivals: Any,
@@ -243,7 +241,7 @@ class Columns:
         tag: int,
         builder: EventBuilder,
     ) -> None:
-        self.start = start
+        self.positions = positions
         self.data = data
         self.keys = keys
         self.arrivals = arrivals
@@ -252,10 +250,19 @@ class Columns:
         self.tag = tag
         self.builder = builder
 
-    def sequence_number(self, k: int) -> str:
-        from kinesim._kinesis.sequence import encode
+    def __len__(self) -> int:
+        return len(self.positions)
 
-        return encode(self.seq_ms[k], self.shard_index, self.start + k + 1, self.tag)
+    def sequence_number(self, k: int) -> str:
+        return encode(self.seq_ms[k], self.shard_index, self.positions[k] + 1, self.tag)
+
+    def sequence_numbers(self, lo: int, hi: int) -> list[str]:
+        index, tag = self.shard_index, self.tag
+        positions, seq_ms = self.positions, self.seq_ms
+        # NOTE: sequence.encode inlined (one f-string per record).
+        return [
+            f"49{seq_ms[k]:015d}{index:012d}{positions[k] + 1:020d}{tag:07d}" for k in range(lo, hi)
+        ]
 
     def record(self, k: int) -> dict[str, Any]:
         record, _ = self.builder.record(
@@ -263,21 +270,24 @@ class Columns:
         )
         return record
 
+    def records(self, lo: int, hi: int) -> list[dict[str, Any]]:
+        """Fresh event records for items ``[lo, hi)``."""
+        return self.builder.records(
+            self.keys[lo:hi], self.sequence_numbers(lo, hi), self.data[lo:hi], self.arrivals[lo:hi]
+        )
+
 
 class LazySequence(Sequence[Any]):
     """Items ``[lo, hi)`` of a :class:`Columns`, made by ``make(columns, k)`` when read; a
-    slice is another lazy view (``materialize`` slices come back as lists)."""
+    slice is another lazy view."""
 
-    __slots__ = ("columns", "hi", "lo", "make", "materialize")
+    __slots__ = ("columns", "hi", "lo", "make")
 
-    def __init__(
-        self, columns: Columns, lo: int, hi: int, make: Any, *, materialize: bool = False
-    ) -> None:
+    def __init__(self, columns: Columns, lo: int, hi: int, make: Any) -> None:
         self.columns = columns
         self.lo = lo
         self.hi = hi
         self.make = make
-        self.materialize = materialize
 
     def __len__(self) -> int:
         return self.hi - self.lo
@@ -288,8 +298,7 @@ class LazySequence(Sequence[Any]):
             lo, hi, step = index.indices(n)
             if step != 1:
                 return [self[i] for i in range(lo, hi, step)]
-            view = LazySequence(self.columns, self.lo + lo, self.lo + max(lo, hi), self.make)
-            return list(view) if self.materialize else view
+            return LazySequence(self.columns, self.lo + lo, self.lo + max(lo, hi), self.make)
         if index < 0:
             index += n
         if not 0 <= index < n:
@@ -298,30 +307,40 @@ class LazySequence(Sequence[Any]):
 
 
 class BatchView:
-    """What a batch-view handler (and a duration model, when the handler is None) receives on
-    the fast path instead of ``{"Records": [...]}``: the shard id and the positions
-    ``[start, end)`` of the batch's records; :meth:`records` builds the event records."""
+    """What a batch-view handler (and a duration model, when the handler is None) receives
+    instead of ``{"Records": [...]}``: the shard id and the shard ``positions`` of the batch's
+    records (``start`` and ``end`` bound them; they are contiguous unless filters or
+    ParallelizationFactor picked them); :meth:`records` builds the event records."""
 
-    __slots__ = ("_columns", "_lo", "end", "shard_id", "start")
+    __slots__ = ("_columns", "_lo", "end", "positions", "shard_id", "start")
 
     def __init__(self, shard_id: str, columns: Columns, lo: int, hi: int) -> None:
         self.shard_id = shard_id
-        self.start = columns.start + lo
-        self.end = columns.start + hi
+        self.positions = columns.positions[lo:hi]
+        self.start = self.positions[0]
+        self.end = self.positions[-1] + 1
         self._columns = columns
         self._lo = lo
 
     def __len__(self) -> int:
-        return self.end - self.start
+        return len(self.positions)
 
     def records(self) -> list[dict[str, Any]]:
-        return [self._columns.record(self._lo + k) for k in range(self.end - self.start)]
+        return self._columns.records(self._lo, self._lo + len(self.positions))
+
+    def holds(self, position: int) -> bool:
+        """Whether the record at shard ``position`` is in this batch."""
+        if isinstance(self.positions, range):
+            return position in self.positions
+        k = bisect_right(self.positions, position) - 1
+        return k >= 0 and self.positions[k] == position
 
     def sequence_number(self, position: int) -> str:
-        """The sequence number of the record at shard ``position`` (in ``[start, end)``)."""
-        if not self.start <= position < self.end:
-            raise IndexError(f"position {position} is not in this batch [{self.start}, {self.end})")
-        return self._columns.sequence_number(position - self._columns.start)
+        """The sequence number of the record at shard ``position`` (one of the batch's)."""
+        if not self.holds(position):
+            raise IndexError(f"position {position} is not in this batch {self!r}")
+        k = bisect_right(self.positions, position) - 1
+        return self._columns.sequence_number(self._lo + k)
 
     def __repr__(self) -> str:
-        return f"<BatchView {self.shard_id} [{self.start}, {self.end})>"
+        return f"<BatchView {self.shard_id} [{self.start}, {self.end}) {len(self)} record(s)>"

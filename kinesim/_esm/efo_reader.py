@@ -4,8 +4,8 @@ A mapping whose source is a registered consumer does not poll: for each shard it
 subscription (:mod:`kinesim._kinesis.fanout`), which pushes records over the consumer's own
 2 MiB/s pipe one push latency after they arrive. :class:`FanoutPoller` is a
 :class:`~kinesim._esm.poller.ShardPoller` whose reads take what the subscription pushed instead
-of calling GetRecords; batching, filters, lanes, retries and checkpoints are the poller's and
-lanes' own, so one batch per shard is in flight exactly as with polling.
+of calling GetRecords; the buffer, batching, filters, lanes, retries and checkpoints are the
+poller's own, so one batch per lane is in flight exactly as with polling.
 
 - **Wake-ups**: every pushed event wakes an idle reader at once (no once-per-second slot); an
   idle shard costs nothing (the subscription itself waits on arrivals).
@@ -27,7 +27,7 @@ The event's ``eventSourceARN`` is the stream's ARN, also through a consumer [B10
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kinesim._errors import AWSError
 from kinesim._esm.poller import ShardPoller
@@ -118,7 +118,7 @@ class FanoutPoller(ShardPoller):
                 self.stalled_since_ms = None
                 self.stall_reason = ""
                 if mapping.polling and not self.finished:
-                    self._schedule_poll(mapping.sim.now_ms)
+                    self._schedule(mapping.sim.now_ms, read=True)
                 return
             self._stall(f"SubscribeToShard refused ({exc.code}: {exc.message})")
             self._resubscribe = mapping.sim.call_later_ms(
@@ -135,8 +135,8 @@ class FanoutPoller(ShardPoller):
         if event.child_shards is not None or event.continuation_sequence_number is None:
             self._shard_ended = True
         self._flow(self.read_end)
-        if self.mapping.polling and (self.idle or len(self.lanes) > 1) and not self.finished:
-            self._schedule_poll(self.mapping.sim.now_ms)
+        if self.mapping.polling and not self.finished:
+            self._schedule(self.mapping.sim.now_ms, read=True)
 
     def _on_end(self, sub: Subscription) -> None:
         if sub is not self._subscription:
@@ -167,7 +167,7 @@ class FanoutPoller(ShardPoller):
 
     # -- the poller's hooks -------------------------------------------------------------------
 
-    def _read(self, start: int, limit: int) -> Any:
+    def _read_records(self, start: int, limit: int) -> ShardRead:
         """What the subscription pushed from ``start``: no GetRecords, no shared limits."""
         shard = self.shard
         begin = max(start, shard.trim_index)
@@ -183,23 +183,27 @@ class FanoutPoller(ShardPoller):
             at_shard_end=self._shard_ended and end >= self.pushed_end,
         )
 
-    def _idle(self) -> None:
+    def _readable(self) -> bool:
+        return self.read_end < self.pushed_end or (self._shard_ended and not self.seen_end)
+
+    def _paced_ms(self, now_ms: int) -> int:
+        return now_ms  # pushed over the consumer's own pipe: no shared read limits
+
+    def _charge(self, now_ms: int, size: int) -> None:
+        pass
+
+    def _await_records(self) -> None:
         # Nothing to register: the next pushed event wakes the reader. Without a subscription
         # (waiting to subscribe again) the shard stays stalled, with the reason.
         if self._subscription is not None:
             self.stalled_since_ms = None
             self.stall_reason = ""
-        if self.window is not None and self.window.open:
-            self.window.wake_at_end()
 
     def _on_arrival(self, shard: Shard) -> None:
         self._waiter = None  # the pushed event, one push latency later, wakes the reader
 
-    def _next_slot_ms(self, now_ms: int) -> int:
-        return now_ms  # pushed, not polled: no once-per-second slot
-
-    def _window_wake_ms(self, now_ms: int, deadline_ms: int) -> int:
-        return deadline_ms  # pushed events wake the reader earlier
+    def _next_tick_ms(self, now_ms: int) -> int:
+        return now_ms  # pushed, not polled: no once-per-second tick
 
     def _check(self) -> None:
         super()._check()

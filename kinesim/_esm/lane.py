@@ -1,11 +1,11 @@
 """A lane: one batch at a time, processed strictly in order — invoke, settle, retry, bisect.
 
-A shard's poller (:mod:`kinesim._esm.poller`) reads records and hands each batch to a lane.
-ParallelizationFactor N means N lanes per shard, each record assigned to a lane by its partition
-key, so a key's records are processed in order by one lane while other keys run concurrently. With
-N = 1 the one lane's batches start at the checkpoint and settle in sequence order; with N > 1 a
-batch holds the lane's records only and the poller turns out-of-order settlements into a
-checkpoint that never passes an unfinished record (``ShardPoller._settled_at``).
+A shard's poller (:mod:`kinesim._esm.poller`) reads records; its dispatcher
+(:mod:`kinesim._esm.dispatcher`) queues each read record on a lane and cuts batches from the
+lane's queue. ParallelizationFactor N means N lanes per shard, each record assigned to a lane by
+its partition key, so a key's records are processed in order by one lane while other keys run
+concurrently (N = 1: one lane, the same code). What a lane finishes goes to the shard's
+:class:`~kinesim._esm.checkpoint.Checkpoint`, which never passes an unfinished record.
 
 A lane's batch is a *group* of records read together; bisect and partial failures work on
 sub-ranges of the group (index ranges into the group's lists), processed strictly in order:
@@ -23,18 +23,16 @@ sub-ranges of the group (index ranges into the group's lists), processed strictl
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
-    KinesimError,
     RequestTooLargeException,
     ResourceNotFoundException,
     TooManyRequestsException,
 )
 from kinesim._esm import destinations
-from kinesim._esm.batch import BatchView, Columns, envelope_size
+from kinesim._esm.batch import BatchView, Columns, LazySequence, envelope_size
 from kinesim._esm.retry import Outcome, bisect_point, classify, next_step
 
 if TYPE_CHECKING:
@@ -42,34 +40,16 @@ if TYPE_CHECKING:
     from kinesim._esm.poller import ShardPoller
     from kinesim._lambda.function import Invocation
 
-__all__ = ["Group", "Lane", "runs"]
-
-
-def runs(positions: Sequence[int], lo: int, hi: int) -> Iterator[tuple[int, int]]:
-    """The shard position ranges ``[start, end)`` that indices ``[lo, hi)`` of ``positions``
-    cover: one range when the records are contiguous (always without filters)."""
-    if hi <= lo:
-        return
-    if isinstance(positions, range):
-        yield positions[lo], positions[hi - 1] + 1
-        return
-    start = end = positions[lo]
-    for k in range(lo, hi):
-        p = positions[k]
-        if p != end:
-            yield start, end
-            start = p
-        end = p + 1
-    yield start, end
+__all__ = ["Group", "Lane"]
 
 
 class Group:
-    """Records read together and the ranges of them still to process, in order."""
+    """A batch (its :class:`~kinesim._esm.batch.Columns`) and the ranges of it still to
+    process, in order."""
 
     __slots__ = (
         "arrivals",
         "columns",
-        "delivered",
         "hi",
         "invocations",
         "last_function_error",
@@ -78,56 +58,41 @@ class Group:
         "pending",
         "positions",
         "reason",
-        "records",
         "seqs",
         "sizes",
-        "start",
     )
 
-    def __init__(
-        self,
-        positions: Sequence[int],
-        records: Sequence[dict[str, Any]],
-        sizes: list[int],
-        seqs: Sequence[str],
-        arrivals: Sequence[int],
-        columns: Columns | None = None,
-    ) -> None:
-        # Shard position of each index: a range, or the records that passed the filters.
-        self.positions = positions
-        self.start = positions[0]  # shard position of index 0
-        # On the what-if fast path records and seqs are lazy views over ``columns`` (records
-        # are built afresh at each access, as AWS hands every invocation a fresh copy).
+    def __init__(self, columns: Columns, sizes: list[int]) -> None:
         self.columns = columns
-        self.records = records
+        # Shard position of each index: a range, or the lane's (or the filters') records.
+        self.positions: Sequence[int] = columns.positions
         self.sizes = sizes
-        self.seqs = seqs
-        self.arrivals = arrivals
+        self.seqs: Sequence[str] = LazySequence(columns, 0, len(columns), Columns.sequence_number)
+        self.arrivals = columns.arrivals
         # The range being processed, [lo, hi) indices, and its invocation count so far.
         self.lo = 0
-        self.hi = len(records)
+        self.hi = len(columns)
         self.invocations = 0
         self.reason = "first"
         self.pending: list[tuple[int, int]] = []  # later ranges (bisect second halves)
         self.last_request_id = ""
         self.last_function_error: str | None = None
-        # Whether the records went to the handler: it may have changed them (it gets the
-        # objects, not a JSON copy), so later deliveries and S3 payloads rebuild them.
-        self.delivered = False
 
 
 class Lane:
     """Processes one group at a time for its poller. See the module docstring."""
 
     __slots__ = (
+        "_head",
         "_outstanding",
+        "_queue",
+        "_starting",
         "_timer",
         "failure_streak",
         "group",
         "in_flight",
         "index",
         "poller",
-        "queue",
         "stall_reason",
         "stalled_since_ms",
         "throttle_streak",
@@ -137,12 +102,14 @@ class Lane:
     def __init__(self, poller: ShardPoller, index: int = 0) -> None:
         self.poller = poller
         self.index = index
-        # Positions read and assigned to this lane, not yet in a batch (ParallelizationFactor > 1).
-        self.queue: deque[int] = deque()
+        # Positions read and assigned to this lane, not yet in a batch: _queue[_head:].
+        self._queue: list[int] = []
+        self._head = 0
         self.window_start_ms = poller.mapping.sim.now_ms  # the lane's batching window
         self.group: Group | None = None
         self.in_flight: Invocation | None = None
         self._outstanding = 0  # invocations started and not completed: at most one
+        self._starting = False  # inside start_invocation (the handler is running)
         self._timer: Handle | None = None
         self.failure_streak = 0
         self.throttle_streak = 0
@@ -158,8 +125,53 @@ class Lane:
         """Retrying a batch after a function error (what ``parallel_failure_policy`` is about)."""
         return self.group is not None and self.failure_streak > 0
 
+    # -- the queue of read records ------------------------------------------------------------
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue) - self._head
+
+    def queue(self, positions: Sequence[int]) -> None:
+        self._queue.extend(positions)
+
+    def first_queued(self) -> int:
+        return self._queue[self._head]
+
+    def take(self, count: int) -> Sequence[int]:
+        """The first ``count`` queued positions (a ``range`` when contiguous), dequeued."""
+        head = self._head
+        taken = self._queue[head : head + count]
+        self._head = head + len(taken)
+        if self._head >= len(self._queue):
+            self._queue.clear()
+            self._head = 0
+        if taken and taken[-1] - taken[0] == len(taken) - 1:
+            return range(taken[0], taken[-1] + 1)
+        return taken
+
+    def put_back(self, positions: Sequence[int]) -> None:
+        """Positions taken and not used (cut off by 6 MiB) go back to the front."""
+        self._queue[self._head : self._head] = positions
+
+    def drop_queued(self, keep: Any) -> None:
+        """Forget queued positions for which ``keep(position)`` is false, from the front."""
+        queue, head = self._queue, self._head
+        while head < len(queue) and not keep(queue[head]):
+            head += 1
+        self._head = head
+        if head >= len(queue):
+            queue.clear()
+            self._head = 0
+
+    def clear_queue(self) -> None:
+        self._queue.clear()
+        self._head = 0
+
+    def queued_positions(self) -> list[int]:
+        return self._queue[self._head :]
+
     def begin(self, group: Group) -> None:
-        """Process ``group``, whose first record is the poller's checkpoint."""
+        """Process ``group``, a batch cut from this lane's queue."""
         self.group = group
         self._invoke()
 
@@ -168,7 +180,7 @@ class Lane:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self.in_flight is None:
+        if self.in_flight is None and not self._starting:
             self.group = None
 
     # -- invoking -----------------------------------------------------------------------------
@@ -185,19 +197,13 @@ class Lane:
             return
         sim = mapping.sim
         now_ms = sim.now_ms
-        # Records trimmed while the batch waited are lost; they are at the front.
+        # Records trimmed while the batch waited are lost (the checkpoint settles them as
+        # expired); they are at the front.
         trim = poller.shard.trim_index
         positions = group.positions
-        if group.lo < group.hi and trim > positions[group.lo] and len(poller.lanes) > 1:
-            k = bisect_left(positions, trim, group.lo, group.hi)
-            poller._lost_at(list(positions[group.lo : k]))
-            group.lo = k
-        elif group.lo < group.hi and trim > positions[group.lo]:
-            k = group.lo
-            while k < group.hi and positions[k] < trim:
-                k += 1
-            poller._lost(poller.position, positions[k] if k < group.hi else positions[k - 1] + 1)
-            group.lo = k
+        if group.lo < group.hi and trim > positions[group.lo]:
+            poller.checkpoint.lose_before(trim)
+            group.lo = bisect_left(positions, trim, group.lo, group.hi)
         max_age_ms = mapping.settings.max_record_age_ms
         if max_age_ms >= 0 and group.lo < group.hi:
             oldest_allowed = now_ms - max_age_ms
@@ -214,12 +220,15 @@ class Lane:
         lo, hi = group.lo, group.hi
         size = envelope_size(hi - lo, sum(group.sizes[lo:hi]))
         payload: Any
-        if group.columns is None:
-            payload = {"Records": self._records(lo, hi)}
+        if poller.takes_batch_view():
+            payload = BatchView(poller.shard.shard_id, group.columns, lo, hi)
+        else:
+            payload = {"Records": group.columns.records(lo, hi)}
             if poller.window is not None:
                 size += poller.window.decorate(payload)
-        else:  # the what-if fast path (never with a window: see ShardPoller._build)
-            payload = BatchView(poller.shard.shard_id, group.columns, lo, hi)
+        # The handler runs inside start_invocation: it may stop its own mapping (stop() then
+        # keeps this batch, as it would an invocation in flight) or raise a BaseException.
+        self._starting = True
         try:
             invocation = mapping.function.start_invocation(
                 payload, self._on_complete, payload_size=size
@@ -239,12 +248,26 @@ class Lane:
             self._trace_retry(exc.code, delay_ms)
             self._timer = sim.call_later_ms(delay_ms, self._invoke)
             return
+        except BaseException as exc:
+            # KeyboardInterrupt, SystemExit, GeneratorExit from the handler (or kinesim misuse
+            # in a duration model): it propagates to the caller of advance/drain, and the batch
+            # is left as after a failed invocation, retried after the backoff, so the next
+            # advance or drain goes on delivering.
+            group.invocations += 1
+            group.reason = "retry"
+            self.failure_streak += 1
+            self._stall(f"the handler raised {type(exc).__name__}; retrying the batch")
+            self._retry(type(exc).__name__)
+            raise
+        finally:
+            self._starting = False
         self.throttle_streak = 0
-        group.delivered = True
         self.in_flight = invocation
         self._outstanding += 1
         group.invocations += 1
         group.last_request_id = invocation.request_id
+        if mapping.iterator_age_at == "invoke":
+            mapping._iterator_age.add(now_ms, now_ms - group.arrivals[hi - 1])
         shard_id = poller.shard.shard_id
         positions = group.positions
         if isinstance(positions, range):
@@ -283,7 +306,8 @@ class Lane:
         sim = mapping.sim
         now_ms = sim.now_ms
         lo, hi = group.lo, group.hi
-        mapping._iterator_age.add(now_ms, now_ms - group.arrivals[hi - 1])
+        if mapping.iterator_age_at == "batch_end":
+            mapping._iterator_age.add(now_ms, now_ms - group.arrivals[hi - 1])
         outcome = classify(
             invocation.function_error,
             invocation.response,
@@ -403,30 +427,11 @@ class Lane:
         self.stall_reason = ""
         self.poller._lane_abandoned(self)
 
-    def _records(self, lo: int, hi: int) -> list[dict[str, Any]]:
-        """The event records of ``[lo, hi)``: as built, or rebuilt from the shard once the
-        handler has had them (AWS hands every invocation a fresh copy)."""
-        group = self.group
-        assert group is not None
-        if not group.delivered or group.columns is not None:
-            return list(group.records[lo:hi])
-        try:
-            return self.poller._rebuild(group.positions[lo:hi])
-        except KinesimError:  # trimmed during the last invocation: the copies we hold
-            return list(group.records[lo:hi])
-
-    # -- settling -----------------------------------------------------------------------------
-
     def _settle(self, lo: int, hi: int, kind: str) -> None:
         if hi > lo:
             group = self.group
             assert group is not None
-            if len(self.poller.lanes) > 1:
-                self.poller._settled_at(list(group.positions[lo:hi]), kind)
-            else:
-                self.poller._settle_runs(
-                    list(runs(group.positions, lo, hi)), kind, group.seqs[hi - 1]
-                )
+            self.poller.checkpoint.finish(group.positions[lo:hi], kind)
 
     def _discard(self, condition: str, lo: int, hi: int, *, with_response: bool) -> None:
         """Give up records ``[lo, hi)`` of the group: the on-failure record, then move on."""
@@ -439,7 +444,7 @@ class Lane:
             invoke_count=group.invocations if with_response else group.invocations + 1,
             function_error=group.last_function_error,
             with_response=with_response,
-            records=self._records(lo, hi),
+            records=group.columns.records(lo, hi),
             seqs=(group.seqs[lo], group.seqs[hi - 1]),
             arrivals=(group.arrivals[lo], group.arrivals[hi - 1]),
         )

@@ -65,6 +65,7 @@ class EventSourceMapping:
         enabled: bool,
         backoff: ExponentialBackoff,
         parallel_failure_policy: str = "shard",
+        iterator_age_at: str = "batch_end",
     ) -> None:
         sim = service.sim
         self.sim: Simulator = sim
@@ -88,6 +89,10 @@ class EventSourceMapping:
         #: With ParallelizationFactor > 1, what a failing batch blocks: "shard" (every lane of
         #: its shard waits, the default) or "lane" (only its partition keys wait).
         self.parallel_failure_policy = parallel_failure_policy
+        #: When IteratorAge is sampled: "batch_end" (the function finished the batch; the
+        #: Kinesis page's reading, the default) or "invoke" (the event was sent; the metrics
+        #: reference's).
+        self.iterator_age_at = iterator_age_at
         self.rng = sim.random(f"esm.backoff:{uuid}")
         self._key_rng = sim.random(f"esm.s3-key:{uuid}")
         self._request_rng = sim.random(f"esm.request-id:{uuid}")
@@ -267,18 +272,18 @@ class EventSourceMapping:
 
     # -- settling helpers the pollers call ----------------------------------------------------
 
-    def _lose(self, poller: ShardPoller, start: int, end: int) -> None:
+    def _lose(self, shard: Shard, start: int, end: int) -> None:
         """Records ``[start, end)`` were trimmed by retention before they were settled."""
         if end <= start:
             return
         now_ms = self.sim.now_ms
-        self.ledger.settle(poller.shard.shard_id, start, end, "expired", now_ms)
+        self.ledger.settle(shard.shard_id, start, end, "expired", now_ms)
         self.records_expired += end - start
         self._expired.add(now_ms, end - start)
         self.sim.trace.emit(
             "esm.discard",
             uuid=self.uuid,
-            shard=poller.shard.shard_id,
+            shard=shard.shard_id,
             condition="expired",
             start=start,
             count=end - start,

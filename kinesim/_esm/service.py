@@ -32,10 +32,18 @@ if TYPE_CHECKING:
     from kinesim._lambda.function import Function
     from kinesim._simulator import Simulator
 
-__all__ = ["PARALLEL_FAILURE_POLICIES", "EventSourceMappingMethods", "MappingService"]
+__all__ = [
+    "ITERATOR_AGE_SAMPLING",
+    "PARALLEL_FAILURE_POLICIES",
+    "EventSourceMappingMethods",
+    "MappingService",
+]
 
 #: What a failing batch blocks under ParallelizationFactor > 1 (kinesim's; AWS documents none).
 PARALLEL_FAILURE_POLICIES = ("shard", "lane")
+#: When the IteratorAge metric is sampled: when the function finishes a batch (the Kinesis page,
+#: the default) or when the mapping sends the event (the Lambda metrics reference).
+ITERATOR_AGE_SAMPLING = ("batch_end", "invoke")
 
 _UNSET: Any = object()
 
@@ -125,6 +133,7 @@ class MappingService:
         enabled: bool = True,
         retry_backoff: ExponentialBackoff | None = None,
         parallel_failure_policy: str = "shard",
+        iterator_age_at: str = "batch_end",
     ) -> EventSourceMapping:
         # The order AWS checks in: the model's constraints, then the resources, then conflicts.
         position, timestamp = validate_starting_position(
@@ -152,6 +161,11 @@ class MappingService:
         if parallel_failure_policy not in PARALLEL_FAILURE_POLICIES:
             raise KinesimValueError(
                 f"parallel_failure_policy takes 'shard' or 'lane', got {parallel_failure_policy!r}"
+            )
+        if iterator_age_at not in ITERATOR_AGE_SAMPLING:
+            raise KinesimValueError(
+                f"iterator_age_at takes 'batch_end' (when the function finishes a batch) or "
+                f"'invoke' (when the event is sent), got {iterator_age_at!r}"
             )
         _refuse_part_two(settings)
         stream, consumer = self._source(source)
@@ -187,6 +201,7 @@ class MappingService:
             enabled=enabled,
             backoff=backoff,
             parallel_failure_policy=parallel_failure_policy,
+            iterator_age_at=iterator_age_at,
         )
         self._mappings[mapping.uuid] = mapping
         self.sim.trace.emit(
@@ -360,6 +375,7 @@ class EventSourceMappingMethods:
         enabled: bool = True,
         retry_backoff: ExponentialBackoff | None = None,
         parallel_failure_policy: str = "shard",
+        iterator_age_at: str = "batch_end",
     ) -> EventSourceMapping:
         """Create a mapping from ``source`` (a Stream or stream ARN; or a registered Consumer or
         consumer ARN, read through SubscribeToShard) to ``function`` (a Function, name or ARN),
@@ -376,6 +392,8 @@ class EventSourceMappingMethods:
         bucket, or its ARN; ``retry_backoff`` (kinesim's) the delay between retries;
         ``parallel_failure_policy`` (kinesim's, AWS does not document it) what a failing batch
         blocks under ParallelizationFactor > 1: ``"shard"`` (default) or ``"lane"``;
+        ``iterator_age_at`` (kinesim's) when the IteratorAge metric is sampled: ``"batch_end"``
+        (default: when the function finishes the batch) or ``"invoke"`` (when the event is sent);
         ``filters`` up to 5 event-filtering patterns (dicts, JSON strings or AWS's
         ``{"Filters": [{"Pattern": ...}]}``), a record matching none is skipped.
         """
@@ -397,6 +415,7 @@ class EventSourceMappingMethods:
             enabled=enabled,
             retry_backoff=retry_backoff,
             parallel_failure_policy=parallel_failure_policy,
+            iterator_age_at=iterator_age_at,
         )
 
     def get_event_source_mapping(self, uuid: str | EventSourceMapping) -> EventSourceMapping:

@@ -195,6 +195,12 @@ class TumblingWindow:
             delay_ms = mapping.backoff.delay_ms(self.throttle_streak, mapping.rng)
             self._timer = mapping.sim.call_later_ms(delay_ms, self._invoke)
             return
+        except BaseException:
+            # As a batch's (see Lane._invoke): it propagates; the final invocation is retried
+            # after the backoff, so the next advance or drain goes on.
+            self.invocations += 1
+            self._retry_later()
+            raise
         self.throttle_streak = 0
         self.in_flight = invocation
         self.invocations += 1
@@ -219,6 +225,10 @@ class TumblingWindow:
             self._trace("given-up", request_id=invocation.request_id)
             self._reset()
             return
+        self._retry_later()
+
+    def _retry_later(self) -> None:
+        mapping = self.poller.mapping
         if not mapping.polling:
             self.busy = False  # the window stays open: closed again when polling resumes
             return

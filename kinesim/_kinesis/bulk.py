@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from kinesim._kinesis.shard import Shard
     from kinesim._kinesis.stream import Stream
 
-__all__ = ["BulkPutResult", "put_bulk"]
+__all__ = ["BulkPutResult", "append_many", "put_bulk"]
 
 _MAX_ENTRIES = 500
 _MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -59,7 +59,7 @@ def _key_info(stream: Stream, data: bytes, key: str, index: int) -> tuple[int, i
     return info
 
 
-def _append_many(shard: Shard, data: list[bytes], keys: list[str], sizes: list[int]) -> int:
+def append_many(shard: Shard, data: list[bytes], keys: list[str], sizes: list[int]) -> int:
     """``shard._append`` for many records at one instant; returns the first position."""
     now_ms = shard.stream.sim.now_ms
     seq_ms = now_ms if now_ms > shard._last_seq_ms else shard._last_seq_ms
@@ -134,7 +134,7 @@ def put_bulk(stream: Stream, data: Sequence[bytes], keys: Sequence[str]) -> Bulk
     appended: list[tuple[Shard, int, int]] = []
     ok_bytes = 0
     for shard, (shard_data, shard_keys, shard_sizes) in per_shard.items():
-        first = _append_many(shard, shard_data, shard_keys, shard_sizes)
+        first = append_many(shard, shard_data, shard_keys, shard_sizes)
         if shard._last_seq_ms > stream._max_seq_ms:
             stream._max_seq_ms = shard._last_seq_ms
         appended.append((shard, first, len(shard_data)))

@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from hashlib import md5
 from typing import TYPE_CHECKING, Any
 
 from kinesim._core.scheduler import seconds_to_ms
@@ -25,6 +26,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.bulk import append_many
 from kinesim._kinesis.control import (
     HOUR_MS,
     StreamControlMixin,
@@ -437,6 +439,32 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
             )
         return raw, key, size, value
 
+    def _validate_entries(self, entries: list[Any]) -> list[tuple[bytes, str, int, int]]:
+        """:meth:`_validate_entry` of each PutRecords entry.
+
+        NOTE: the put path of bench_esm: an entry that is a ``(bytes, str)`` pair with a key of
+        1-256 characters and a size within the stream's maximum is checked and hashed inline
+        (one UTF-8 encoding for both its size and its hash key); anything else goes through
+        :meth:`_validate_entry` and gets its errors.
+        """
+        max_bytes = self._max_record_bytes()
+        out: list[tuple[bytes, str, int, int]] = []
+        append = out.append
+        for i, entry in enumerate(entries):
+            if type(entry) is tuple and len(entry) == 2:
+                raw, key = entry
+                if type(raw) is bytes and type(key) is str and 0 < len(key) <= 256:
+                    try:
+                        encoded = key.encode("utf-8")
+                    except UnicodeEncodeError:
+                        encoded = b""
+                    size = len(raw) + len(encoded)
+                    if encoded and size <= max_bytes:
+                        append((raw, key, size, int.from_bytes(md5(encoded).digest(), "big")))
+                        continue
+            append(self._validate_entry(*_unpack(entry, i), i))
+        return out
+
     def _rate_exceeded(self, shard: Shard) -> str:
         return (
             f"Rate exceeded for shard {shard.shard_id} in stream {self.name} "
@@ -526,7 +554,7 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
                 f"[{len(entries)} entries]",
                 f"Member must have length less than or equal to {MAX_PUT_RECORDS}",
             )
-        parsed = [self._validate_entry(*_unpack(e, i), i) for i, e in enumerate(entries)]
+        parsed = self._validate_entries(entries)
         total = sum(p[2] for p in parsed)
         if total > MAX_PUT_RECORDS_BYTES:
             raise InvalidArgumentException(
@@ -535,12 +563,16 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
         sim = self.sim
         now_ms = sim.now_ms
         limits_on = sim.limits.kinesis_throughput
-        results: list[PutRecordsResultEntry] = []
+        # NOTE: the put path of bench_esm: entries are routed and charged one by one, then
+        # appended once per shard (bulk.append_many) and their sequence numbers formatted
+        # inline; same positions, numbers and order as one append per entry.
+        results: list[Any] = []
         throttled: dict[Shard, int] = {}
-        incoming: dict[Shard, list[int]] = {}
+        incoming: dict[Shard, tuple[list[bytes], list[str], list[int], list[int]]] = {}
         ok_bytes = 0
+        opens, starts = self._open, self._open_starts
         for raw, key, size, hash_key in parsed:
-            shard = self._route(hash_key)
+            shard = opens[bisect_right(starts, hash_key) - 1]  # self._route, inlined
             if limits_on:
                 limiter = shard._write_limiter
                 if not limiter.write_fits(now_ms, 1, size):
@@ -553,15 +585,24 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
                     )
                     continue
                 limiter.charge(1, size)
-            position = shard._append(raw, key, size, now_ms, 0)
+            columns = incoming.get(shard)
+            if columns is None:
+                columns = incoming[shard] = ([], [], [], [])
+            columns[0].append(raw)
+            columns[1].append(key)
+            columns[2].append(size)
+            columns[3].append(len(results))
+            results.append(shard)
+            ok_bytes += size
+        tag = self.tag
+        for shard, (shard_data, shard_keys, shard_sizes, slots) in incoming.items():
+            first = append_many(shard, shard_data, shard_keys, shard_sizes) + 1
             if shard._last_seq_ms > self._max_seq_ms:
                 self._max_seq_ms = shard._last_seq_ms
-            seq = sequence.encode(shard._last_seq_ms, shard.index, position + 1, self.tag)
-            results.append(PutRecordsResultEntry(shard.shard_id, seq))
-            counts = incoming.setdefault(shard, [0, 0])
-            counts[0] += 1
-            counts[1] += size
-            ok_bytes += size
+            shard_id = shard.shard_id
+            head = f"49{shard._last_seq_ms:015d}{shard.index:012d}"
+            for k, slot in enumerate(slots):
+                results[slot] = PutRecordsResultEntry(shard_id, f"{head}{first + k:020d}{tag:07d}")
         failed = sum(throttled.values())
         ok = len(results) - failed
         metric = self._metric
@@ -571,8 +612,8 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
         metric("PutRecords.ThrottledRecords", "Count").add(now_ms, failed)
         metric("PutRecords.FailedRecords", "Count").add(now_ms, 0)
         metric("PutRecords.Bytes", "Bytes").add(now_ms, ok_bytes)
-        for shard, (n, size) in incoming.items():
-            self._count_incoming(shard, n, size)
+        for shard, columns in incoming.items():
+            self._count_incoming(shard, len(columns[2]), sum(columns[2]))
         if throttled:
             self._count_write_throttles(throttled)
         if sim.trace.wants("kinesis.put"):

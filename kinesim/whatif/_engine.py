@@ -75,8 +75,11 @@ class _FaultyHandler:
             if not positions:
                 return None
             k = bisect_left(positions, event.start)
-            if k < len(positions) and positions[k] < event.end:
-                return event.sequence_number(positions[k])
+            # A lane's batch (ParallelizationFactor > 1) holds some of [start, end) only.
+            while k < len(positions) and positions[k] < event.end:
+                if event.holds(positions[k]):
+                    return event.sequence_number(positions[k])
+                k += 1
             return None
         for record in event["Records"]:
             seq: str = record["kinesis"]["sequenceNumber"]
