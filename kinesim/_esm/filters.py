@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -79,28 +78,35 @@ def invalid_pattern(detail: str = "") -> InvalidParameterValueException:
 
 # -- nesting ----------------------------------------------------------------------------------
 
-# A JSON string (with its escapes) or one bracket: brackets inside strings are not nesting.
-_TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
-_OPENERS = frozenset(b"[{")
-_CLOSERS = frozenset(b"]}")
+# Brackets as "(" and ")", quotes kept, everything else deleted (one C pass).
+_AS_PARENS = bytes.maketrans(b"[]{}", b"()()")
+_NOT_MARKS = bytes(b for b in range(256) if b not in b'[]{}"')
 
 
 def nests_deeper_than(text: bytes, limit: int) -> bool:
-    """Whether the JSON ``text`` nests objects and lists more than ``limit`` deep, counted
-    without recursion (brackets inside strings do not count). For text that is not JSON the
-    answer may be True where a parser would have failed anyway."""
+    """Whether the JSON ``text`` nests objects and lists more than ``limit`` deep, found
+    without recursion. For text that is not JSON the answer may be True where a parser would
+    have failed anyway.
+
+    NOTE: the hot path of a filtered mapping, all at C speed. Two counts settle most records.
+    The rest lose their escapes, then keep only brackets (as parentheses) and quotes: a string
+    is then ``""`` unless it holds a bracket, so when every quote pairs off the strings are gone
+    for free (otherwise they are cut out first), and each ``replace`` of ``()`` removes one
+    level. A Python scan token by token was 7-10x slower than the parse itself.
+    """
     if text.count(b"[") + text.count(b"{") <= limit:
-        return False  # NOTE: the common case: two C-speed counts, no scan
-    depth = 0
-    for token in _TOKENS.finditer(text):
-        first = token.group()[0]
-        if first in _OPENERS:
-            depth += 1
-            if depth > limit:
-                return True
-        elif first in _CLOSERS:
-            depth -= 1
-    return False
+        return False
+    if b"\\" in text:  # drop escaped backslashes, then escaped quotes: the rest pair up
+        text = text.replace(b"\\\\", b"").replace(b'\\"', b"")
+    pairs = text.translate(_AS_PARENS, _NOT_MARKS).replace(b'""', b"")
+    if b'"' in pairs:  # a string holds brackets: cut the strings out
+        pairs = b"".join(text.split(b'"')[0::2]).translate(_AS_PARENS, _NOT_MARKS)
+    for _ in range(limit):
+        inner = pairs.replace(b"()", b"")
+        if len(inner) == len(pairs):
+            break
+        pairs = inner
+    return b"(" in pairs
 
 
 def _value_nests_deeper_than(value: Any, limit: int) -> bool:
@@ -378,11 +384,24 @@ class RecordFilter:
         ``_record_context`` (the poller passes ``role_arn``, ``region`` and ``stream_arn``) is
         accepted and not read: patterns see only ``data``.
         """
+        # NOTE: the per-record loop of :func:`_decoded`, inlined (with the cheap half of the
+        # nesting bound): a filtered mapping's hot path, where two calls a record showed.
         matchers = self._matchers
         data_of = shard.data
+        loads = json.loads
         out: list[int] = []
         for i in range(start, end):
-            document = {DATA_KEY: _decoded(data_of(i))}
+            raw = data_of(i)
+            if raw.count(b"[") + raw.count(b"{") > MAX_DATA_DEPTH and nests_deeper_than(
+                raw, MAX_DATA_DEPTH
+            ):
+                value = _NOT_JSON
+            else:
+                try:
+                    value = loads(raw)
+                except ValueError:  # not UTF-8 or not JSON
+                    value = _NOT_JSON
+            document = {DATA_KEY: value}
             for match in matchers:
                 if match(document):
                     out.append(i)
