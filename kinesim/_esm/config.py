@@ -211,7 +211,7 @@ def validate_settings(base: MappingSettings, **changes: Any) -> MappingSettings:
     age = values.get("max_record_age")
     if age is not None and 0 <= age < 60:
         # AWS: "values less than 60 and greater than -1 fall within the parameter's absolute
-        # range, they are not allowed" [botocore]; the text is AWS's answer (issue 12 review).
+        # range, they are not allowed" [botocore]; the text is AWS's answer.
         raise InvalidParameterValueException(
             "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 "
             "(inclusive)",

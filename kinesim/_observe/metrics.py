@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from kinesim._core.scheduler import to_epoch_ms
 from kinesim._errors import KinesimTypeError, KinesimValueError
+from kinesim._observe.frames import metrics_frame
 
 __all__ = ["STATISTICS", "Metrics", "Series"]
 
@@ -168,6 +169,11 @@ class Metrics:
         The series is live: one asked for before anything was emitted fills as datapoints come.
         """
         return self.handle(namespace, name, dimensions)
+
+    def to_pandas(self, namespace: str | None = None, name: str | None = None, **dims: str) -> Any:
+        """Matching datapoints as a pandas DataFrame, one row each: ``namespace``, ``metric``,
+        ``time`` (UTC), ``value``, ``unit`` and one column per dimension (the pandas extra)."""
+        return metrics_frame(self, namespace, name, **dims)
 
     def list_metrics(
         self, namespace: str | None = None, name: str | None = None
