@@ -127,7 +127,7 @@ def test_no_silent_loss_needs_a_destination_report():
         in (lines[1])
     )
     assert lines[1].endswith(
-        "given up (RetryAttemptsExhausted) at 2026-01-01T00:00:01.000Z and no on-failure "
+        "given up (RetryAttemptsExhausted) at 2026-01-01T00:00:00.500Z and no on-failure "
         "destination is configured"
     )
     invariants.check_no_silent_loss(esm, allow=["discarded"])
@@ -199,7 +199,7 @@ def test_idempotency_names_the_redelivered_records():
     assert re.fullmatch(
         r"  shardId-\d+/\d+ \(partition key 'k', data b'a', arrived 2026-01-01T00:00:00.000Z\) "
         rf"delivered 2 times: request {calls[0]} \(first\) at 2026-01-01T00:00:00.000Z; request "
-        rf"{calls[1]} \(retry\) at 2026-01-01T00:00:01.000Z",
+        rf"{calls[1]} \(retry\) at 2026-01-01T00:00:00.500Z",
         lines[5],
     )
 

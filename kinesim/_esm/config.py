@@ -8,7 +8,6 @@ Validation follows the order AWS applies it: the service model's constraints fir
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -19,7 +18,7 @@ from kinesim._errors import (
     KinesimValueError,
     ValidationException,
 )
-from kinesim._esm.filters import MAX_FILTERS, MAX_PATTERN_CHARS, parse_pattern
+from kinesim._esm.filters import MAX_FILTERS, MAX_PATTERN_CHARS, parse_pattern, pattern_text
 
 __all__ = [
     "STARTING_POSITIONS",
@@ -119,7 +118,7 @@ def _filters(value: object) -> tuple[str, ...]:
         if isinstance(pattern, dict) and set(pattern) == {"Pattern"}:
             pattern = pattern["Pattern"]
         if isinstance(pattern, dict):
-            pattern = json.dumps(pattern)
+            pattern = pattern_text(pattern)
         if not isinstance(pattern, str):
             raise KinesimTypeError(f"a filter pattern is a dict or a JSON string, got {pattern!r}")
         if len(pattern) > MAX_PATTERN_CHARS:
@@ -212,8 +211,10 @@ def validate_settings(base: MappingSettings, **changes: Any) -> MappingSettings:
     age = values.get("max_record_age")
     if age is not None and 0 <= age < 60:
         # AWS: "values less than 60 and greater than -1 fall within the parameter's absolute
-        # range, they are not allowed" [botocore]; the message text is ASSUMED.
+        # range, they are not allowed" [botocore]; the text is AWS's answer.
         raise InvalidParameterValueException(
-            "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800.", Type="User"
+            "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 "
+            "(inclusive)",
+            Type="User",
         )
     return replace(base, **values)

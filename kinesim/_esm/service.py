@@ -24,11 +24,11 @@ from kinesim._esm.destinations import uuid_from
 from kinesim._esm.mapping import EventSourceMapping
 from kinesim._esm.permissions import check_execution_role
 from kinesim._esm.retry import ExponentialBackoff
+from kinesim._kinesis.fanout import Consumer
+from kinesim._kinesis.stream import Stream
 
 if TYPE_CHECKING:
     from kinesim._destinations import Destination
-    from kinesim._kinesis.fanout import Consumer
-    from kinesim._kinesis.stream import Stream
     from kinesim._lambda.function import Function
     from kinesim._simulator import Simulator
 
@@ -53,6 +53,41 @@ def _not_found() -> ResourceNotFoundException:
     return ResourceNotFoundException(message, http_status=404, Message=message, Type="User")
 
 
+#: ARN services Lambda maps from that kinesim does not simulate as sources [BC-L]
+#: CreateEventSourceMapping.EventSourceArn.
+_OTHER_SOURCES = ("sqs", "dynamodb", "kafka", "mq", "rds", "docdb")
+
+
+def _source_arn(source: object) -> str:
+    """The ARN of a mapping's source, once it is known to name a Kinesis stream or consumer.
+
+    Checked before every other parameter, as AWS does: a mapping without an event source is
+    refused with "Unrecognized event source." whatever else is missing [AWS-snapshot §2.4].
+    """
+    if isinstance(source, (Stream, Consumer)):
+        return source.arn
+    arn = getattr(source, "arn", None) if not isinstance(source, str) else source
+    if source is None or not isinstance(arn, str):
+        if source is not None:
+            raise KinesimTypeError(
+                f"source takes a kinesim Stream or Consumer, or its ARN, got {source!r}; "
+                "e.g. sim.kinesis.create_stream('orders', shard_count=1)"
+            )
+        raise InvalidParameterValueException("Unrecognized event source.", Type="User")
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[0] == "arn" and parts[2] == "kinesis":
+        if parts[5].startswith("stream/"):
+            return arn
+    elif len(parts) == 6 and parts[0] == "arn" and parts[2] in _OTHER_SOURCES:
+        # ASSUMED text (kinesim's): AWS would map these sources; kinesim simulates Kinesis only.
+        raise InvalidParameterValueException(
+            f"Unsupported event source: {arn}. kinesim's event source mappings read Kinesis "
+            "data streams and their consumers (arn:aws:kinesis:...:stream/...) only.",
+            Type="User",
+        )
+    raise InvalidParameterValueException("Unrecognized event source.", Type="User")
+
+
 class MappingService:
     """Every event source mapping of one simulator, in creation order."""
 
@@ -75,21 +110,8 @@ class MappingService:
 
     def _source(self, source: object) -> tuple[Stream, Consumer | None]:
         """The stream, and the consumer for a fan-out source (a Consumer or consumer ARN)."""
-        from kinesim._kinesis.fanout import Consumer
-        from kinesim._kinesis.stream import Stream
-
         kinesis = self.sim.kinesis
-        if isinstance(source, (Stream, Consumer)):
-            arn = source.arn
-        elif isinstance(source, str):
-            arn = source
-        else:
-            raise KinesimTypeError(
-                f"source takes a kinesim Stream or Consumer, or its ARN, got {source!r}; "
-                "e.g. sim.kinesis.create_stream('orders', shard_count=1)"
-            )
-        if not arn.startswith("arn:aws:kinesis:"):
-            raise InvalidParameterValueException("Unrecognized event source.", Type="User")
+        arn = _source_arn(source)
         if "/consumer/" in arn:
             try:
                 consumer = kinesis.consumer_by_arn(arn)
@@ -135,7 +157,9 @@ class MappingService:
         parallel_failure_policy: str = "shard",
         iterator_age_at: str = "batch_end",
     ) -> EventSourceMapping:
-        # The order AWS checks in: the model's constraints, then the resources, then conflicts.
+        # The order AWS checks in: the event source's kind, the model's constraints, then the
+        # resources, then conflicts.
+        _source_arn(source)
         position, timestamp = validate_starting_position(
             starting_position, starting_position_timestamp
         )

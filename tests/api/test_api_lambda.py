@@ -142,7 +142,7 @@ def test_event_source_mapping_lifecycle(sim, lambda_, stream_arn):
             MaximumRecordAgeInSeconds=3600,
             TumblingWindowInSeconds=0,
             FunctionResponseTypes=["ReportBatchItemFailures"],
-            FilterCriteria={"Filters": [{"Pattern": json.dumps({"partitionKey": ["a"]})}]},
+            FilterCriteria={"Filters": [{"Pattern": json.dumps({"data": {"k": ["a"]}})}]},
             DestinationConfig={"OnFailure": {"Destination": queue.arn}},
         ),
     )
@@ -157,7 +157,7 @@ def test_event_source_mapping_lifecycle(sim, lambda_, stream_arn):
     assert created["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert (created["BatchSize"], created["ParallelizationFactor"]) == (50, 2)
     assert created["FilterCriteria"] == {
-        "Filters": [{"Pattern": json.dumps({"partitionKey": ["a"]})}]
+        "Filters": [{"Pattern": json.dumps({"data": {"k": ["a"]}})}]
     }
     sim.advance(60)
     got = shape("GetEventSourceMapping", lambda_.get_event_source_mapping(UUID=uuid))

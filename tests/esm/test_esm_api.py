@@ -81,11 +81,95 @@ def test_unknown_function_and_unrecognized_source() -> None:
     sim, stream, _ = setup()
     with pytest.raises(kinesim.InvalidParameterValueException, match=r"Function does not exist$"):
         sim.lambda_.create_event_source_mapping("nope", stream, starting_position="LATEST")
+    for source in ("nonsense", "arn:aws:kinesis:us-east-1:123456789012:table/t", ""):
+        with pytest.raises(kinesim.InvalidParameterValueException) as info:
+            sim.lambda_.create_event_source_mapping("f", source, starting_position="LATEST")
+        assert info.value.message == "Unrecognized event source."
+
+
+def _unsupported(arn: str) -> str:
+    return (
+        f"Unsupported event source: {arn}. kinesim's event source mappings read Kinesis data "
+        "streams and their consumers (arn:aws:kinesis:...:stream/...) only."
+    )
+
+
+def test_no_event_source_is_unrecognized_before_any_other_check() -> None:
+    """AWS [AWS-snapshot §2.4]: CreateEventSourceMapping with a FunctionName only answers
+    "Unrecognized event source." (not the missing StartingPosition), in both APIs."""
+    sim, _, _ = setup()
+    client = sim.client("lambda")
+    with pytest.raises(client.exceptions.InvalidParameterValueException) as info:
+        client.create_event_source_mapping(FunctionName="f")
+    assert info.value.response["Error"] == {
+        "Code": "InvalidParameterValueException",
+        "Message": "Unrecognized event source.",
+    }
+    assert info.value.response["Type"] == "User"
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(kinesim.InvalidParameterValueException) as info:
-        sim.lambda_.create_event_source_mapping(
-            "f", "arn:aws:sqs:us-east-1:123456789012:q", starting_position="LATEST"
-        )
+        sim.lambda_.create_event_source_mapping("f", None)
     assert info.value.message == "Unrecognized event source."
+    with pytest.raises(kinesim.InvalidParameterValueException) as info:
+        sim.lambda_.create_event_source_mapping("nope", None, batch_size=0)
+    assert info.value.message == "Unrecognized event source."
+    assert sim.lambda_.list_event_source_mappings() == []
+
+
+def test_a_source_that_is_not_a_stream_gets_an_aws_shaped_error() -> None:
+    sim, _, _ = setup()
+    queue = sim.sqs.create_queue("q")
+    client = sim.client("lambda")
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-01-01T00:00:00.000"
+    for arn in (queue.arn, table):
+        # Without StartingPosition too: the source is checked first, never 'Value null at'.
+        with pytest.raises(client.exceptions.InvalidParameterValueException) as info:
+            client.create_event_source_mapping(FunctionName="f", EventSourceArn=arn)
+        assert info.value.response["Error"]["Message"] == _unsupported(arn)
+        with pytest.raises(kinesim.InvalidParameterValueException) as info:
+            sim.lambda_.create_event_source_mapping("f", arn, starting_position="LATEST")
+        assert info.value.message == _unsupported(arn)
+    # A kinesim resource that is not a stream: its ARN says what it is, not a KinesimTypeError.
+    topic = sim.sns.create_topic("t")  # SNS is no event source of Lambda's at all
+    for resource, message in (
+        (queue, _unsupported(queue.arn)),
+        (topic, "Unrecognized event source."),
+    ):
+        with pytest.raises(kinesim.InvalidParameterValueException) as info:
+            sim.lambda_.create_event_source_mapping("f", resource)
+        assert info.value.message == message
+    assert sim.lambda_.list_event_source_mappings() == []
+
+
+def test_max_record_age_below_60_has_aws_text_in_both_apis() -> None:
+    sim, stream, fn = setup()
+    text = (
+        "MaximumRecordAgeInSeconds must be either -1 (forever) or between 60 and 604800 (inclusive)"
+    )
+    for age in (0, 1, 59):
+        with pytest.raises(kinesim.InvalidParameterValueException) as info:
+            sim.lambda_.create_event_source_mapping(
+                fn, stream, starting_position="LATEST", max_record_age=age
+            )
+        assert info.value.message == text
+        assert info.value.response["Type"] == "User"
+    client = sim.client("lambda")
+    with pytest.raises(client.exceptions.InvalidParameterValueException) as info:
+        client.create_event_source_mapping(
+            FunctionName="f",
+            EventSourceArn=stream.arn,
+            StartingPosition="LATEST",
+            MaximumRecordAgeInSeconds=30,
+        )
+    assert info.value.response["Error"]["Message"] == text
+    uuid = client.create_event_source_mapping(
+        FunctionName="f", EventSourceArn=stream.arn, StartingPosition="LATEST"
+    )["UUID"]
+    sim.advance(0)
+    with pytest.raises(client.exceptions.InvalidParameterValueException) as info:
+        client.update_event_source_mapping(UUID=uuid, MaximumRecordAgeInSeconds=59)
+    assert info.value.response["Error"]["Message"] == text
+    assert client.get_event_source_mapping(UUID=uuid)["MaximumRecordAgeInSeconds"] == -1
 
 
 def test_duplicate_mapping_conflict_text() -> None:

@@ -339,7 +339,7 @@ def test_disable_while_retrying_drops_the_batch_and_redelivers_it_fresh() -> Non
     sim, stream, fn = setup(handler)
     esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="TRIM_HORIZON")
     (seq,) = put(stream, ["bad"])
-    sim.advance(0.5)  # first invocation failed; the retry waits 1 s
+    sim.advance(0.25)  # first invocation failed; the retry waits 0.5 s
     sim.lambda_.update_event_source_mapping(esm, enabled=False)
     sim.advance(60)
     assert len(handler.events) == 1

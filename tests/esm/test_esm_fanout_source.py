@@ -265,11 +265,11 @@ queue = sim.sqs.create_queue("dlq")
 esm = sim.lambda_.create_event_source_mapping(
     fn, consumer, starting_position="TRIM_HORIZON", batch_size=5, max_retry_attempts=1,
     on_failure=queue, parallelization_factor=2,
-    filters=[{"data": {"n": [{"numeric": [">", 3]}]}}, {"partitionKey": [{"prefix": "key-1"}]}],
+    filters=[{"data": {"n": [{"numeric": [">", 3]}]}}, {"data": {"key": [{"prefix": "key-1"}]}}],
     retry_backoff=kinesim.ExponentialBackoff(jitter=0.5),
 )
 for i in range(300):
-    stream.put_record(json.dumps({"n": i % 9}).encode(), f"key-{i % 17}")
+    stream.put_record(json.dumps({"n": i % 9, "key": f"key-{i % 17}"}).encode(), f"key-{i % 17}")
     sim.advance(1.3)
 sim.drain()
 fates = esm.ledger.fates()

@@ -14,25 +14,21 @@ from hypothesis import strategies as st
 
 import kinesim
 from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
-from kinesim._esm.filters import RecordFilter, parse_pattern
+from kinesim._esm.filters import (
+    MAX_DATA_DEPTH,
+    MAX_PATTERN_DEPTH,
+    RecordFilter,
+    nests_deeper_than,
+    parse_pattern,
+)
 
 # -- the matcher, record by record -------------------------------------------------------------
 
 
-def keep(pattern: dict[str, Any] | list[dict[str, Any]], data: Any, **meta: Any) -> bool:
+def keep(pattern: dict[str, Any] | list[dict[str, Any]], data: Any) -> bool:
     patterns = pattern if isinstance(pattern, list) else [pattern]
     raw = data if isinstance(data, bytes) else json.dumps(data).encode()
-    fields = {
-        "partition_key": "user-1",
-        "sequence_number": "49590338271490256608559692538361571095921575989136588898",
-        "arrival_ms": 1_767_225_600_123,
-        "shard_id": "shardId-000000000000",
-        "role_arn": "arn:aws:iam::123456789012:role/r",
-        "region": "us-east-1",
-        "stream_arn": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
-    }
-    fields.update(meta)
-    return RecordFilter(tuple(json.dumps(p) for p in patterns)).keep(data=raw, **fields)
+    return RecordFilter(tuple(json.dumps(p) for p in patterns)).keep(raw)
 
 
 ORDER = {"kind": "order", "amount": 120, "region": "us-west-2", "file": "a.PNG", "tags": ["x", "y"]}
@@ -94,8 +90,8 @@ def test_fields_of_one_pattern_are_and_and_or_is_or() -> None:
     assert keep(either, ORDER) is True
     neither = {"data": {"$or": [{"kind": ["refund"]}, {"amount": [{"numeric": [">", 500]}]}]}}
     assert keep(neither, ORDER) is False
-    # $or across metadata and data at the top level
-    top = {"$or": [{"partitionKey": ["user-9"]}, {"data": {"kind": ["order"]}}]}
+    # $or at the top level, each branch on data
+    top = {"$or": [{"data": {"kind": ["refund"]}}, {"data": {"amount": [120]}}]}
     assert keep(top, ORDER) is True
 
 
@@ -119,24 +115,89 @@ def test_nested_fields() -> None:
     assert keep({"data": {"n": [{"exists": True}]}}, event) is True
 
 
-def test_metadata_fields() -> None:
-    assert keep({"partitionKey": ["user-1"]}, b"not json") is True
-    assert keep({"partitionKey": [{"prefix": "user-"}]}, b"x") is True
-    assert keep({"partitionKey": ["user-2"]}, b"x") is False
-    assert keep({"approximateArrivalTimestamp": [{"numeric": [">", 1_767_225_600]}]}, b"x")
-    assert keep({"eventSource": ["aws:kinesis"], "awsRegion": ["us-east-1"]}, b"x")
-    assert keep({"eventID": [{"prefix": "shardId-000000000000:4959"}]}, b"x")
-    assert keep({"sequenceNumber": [{"suffix": "898"}]}, b"x")
-    assert keep({"eventSourceARN": [{"suffix": ":stream/s"}]}, b"x")
-    assert keep({"kinesisSchemaVersion": ["1.0"], "eventName": ["aws:kinesis:record"]}, b"x")
+METADATA_KEYS = (
+    "partitionKey",
+    "sequenceNumber",
+    "approximateArrivalTimestamp",
+    "kinesisSchemaVersion",
+    "eventSource",
+    "eventVersion",
+    "eventID",
+    "eventName",
+    "invokeIdentityArn",
+    "awsRegion",
+    "eventSourceARN",
+    "kinesis",
+)
+
+
+@pytest.mark.parametrize("key", METADATA_KEYS)
+def test_a_pattern_on_any_key_but_data_is_refused_at_create_and_update(key: str) -> None:
+    """ "Kinesis event source mappings only support filtering on the data key" (AWS's guide);
+    the text after AWS's "Invalid filter pattern definition." is kinesim's."""
+    sim, stream, fn = setup()
+    expected = (
+        "Invalid filter pattern definition. Kinesis event source mappings only support "
+        f"filtering on the data key; this pattern filters on {key!r}."
+    )
+    for pattern in (
+        {key: ["x"]},
+        {"data": {"kind": ["order"]}, key: [{"exists": True}]},
+        {"$or": [{"data": {"kind": ["order"]}}, {key: [{"prefix": "a"}]}]},
+    ):
+        with pytest.raises(kinesim.InvalidParameterValueException) as err:
+            sim.lambda_.create_event_source_mapping(
+                fn, stream, starting_position="LATEST", filters=[pattern]
+            )
+        assert err.value.message == expected
+        assert (err.value.http_status, err.value.response["Type"]) == (400, "User")
+    assert sim.lambda_.list_event_source_mappings() == []
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="LATEST", filters=[{"data": {"kind": ["order"]}}]
+    )
+    sim.advance(0)
+    with pytest.raises(kinesim.InvalidParameterValueException) as err:
+        sim.lambda_.update_event_source_mapping(esm, filters=[{key: ["x"]}])
+    assert err.value.message == expected
+    assert esm.state == "Enabled"
+    assert aws_mapping(esm.describe())["FilterCriteria"] == {
+        "Filters": [{"Pattern": '{"data": {"kind": ["order"]}}'}]
+    }
+
+
+def test_a_metadata_pattern_is_refused_through_the_client_too() -> None:
+    sim, stream, _ = setup()
+    client = sim.client("lambda")
+    criteria = {"Filters": [{"Pattern": json.dumps({"partitionKey": ["a"]})}]}
+    with pytest.raises(client.exceptions.InvalidParameterValueException) as err:
+        client.create_event_source_mapping(
+            FunctionName="f",
+            EventSourceArn=stream.arn,
+            StartingPosition="LATEST",
+            FilterCriteria=criteria,
+        )
+    assert err.value.response["Error"] == {
+        "Code": "InvalidParameterValueException",
+        "Message": "Invalid filter pattern definition. Kinesis event source mappings only "
+        "support filtering on the data key; this pattern filters on 'partitionKey'.",
+    }
+    uuid = client.create_event_source_mapping(
+        FunctionName="f", EventSourceArn=stream.arn, StartingPosition="LATEST"
+    )["UUID"]
+    sim.advance(0)
+    with pytest.raises(client.exceptions.InvalidParameterValueException, match="data key"):
+        client.update_event_source_mapping(UUID=uuid, FilterCriteria=criteria)
+    assert "FilterCriteria" not in client.get_event_source_mapping(UUID=uuid)
 
 
 def test_non_json_data_never_matches_a_data_pattern() -> None:
-    for raw in (b"plain text", b"\xff\xfe", b"{broken"):
+    """The guide: non-JSON data with a JSON pattern on data -> "Lambda drops the record"."""
+    for raw in (b"plain text", b"\xff\xfe", b"{broken", b""):
         assert keep({"data": {"kind": ["order"]}}, raw) is False
         assert keep({"data": {"kind": [{"exists": False}]}}, raw) is False
-        # ... but a metadata-only alternative still can
-        assert keep([{"data": {"kind": ["order"]}}, {"partitionKey": ["user-1"]}], raw) is True
+        assert keep([{"data": {"kind": ["order"]}}, {"data": {"x": [{"exists": False}]}}], raw) is (
+            False
+        )
 
 
 @pytest.mark.parametrize(
@@ -148,20 +209,23 @@ def test_non_json_data_never_matches_a_data_pattern() -> None:
         "{}",
         '{"data": ["x"]}',  # data must be matched as JSON, not as a plain value
         '{"data": "x"}',
-        '{"$or": [{"data": ["x"]}, {"partitionKey": ["k"]}]}',
-        '{"a": []}',
-        '{"a": "x"}',
-        '{"a": [{"wildcard": "*x"}]}',
-        '{"a": [{"numeric": [">"]}]}',
-        '{"a": [{"numeric": ["<", 5, ">", 1]}]}',
-        '{"a": [{"numeric": [">", "5"]}]}',
-        '{"a": [{"exists": "yes"}]}',
-        '{"a": [{"prefix": 5}]}',
-        '{"a": [{"anything-but": []}]}',
-        '{"a": [{"anything-but": [{"x": 1}]}]}',
-        '{"a": [{"equals-ignore-case": 1}]}',
-        '{"$or": [{"a": ["x"]}]}',
-        '{"a": [{"prefix": "x", "suffix": "y"}]}',
+        '{"$or": [{"data": {"k": ["x"]}}, {"data": ["x"]}]}',
+        '{"data": {}}',
+        '{"data": {"a": []}}',
+        '{"data": {"a": "x"}}',
+        '{"data": {"a": [{"wildcard": "*x"}]}}',
+        '{"data": {"a": [{"cidr": "10.0.0.0/24"}]}}',
+        '{"data": {"a": [{"numeric": [">"]}]}}',
+        '{"data": {"a": [{"numeric": ["<", 5, ">", 1]}]}}',
+        '{"data": {"a": [{"numeric": [">", "5"]}]}}',
+        '{"data": {"a": [{"exists": "yes"}]}}',
+        '{"data": {"a": [{"prefix": 5}]}}',
+        '{"data": {"a": [{"anything-but": []}]}}',
+        '{"data": {"a": [{"anything-but": [{"x": 1}]}]}}',
+        '{"data": {"a": [{"equals-ignore-case": 1}]}}',
+        '{"data": {"$or": [{"a": ["x"]}]}}',
+        '{"$or": [{"data": {"a": ["x"]}}]}',
+        '{"data": {"a": [{"prefix": "x", "suffix": "y"}]}}',
     ],
 )
 def test_invalid_patterns_are_refused_at_create_and_update(pattern: str) -> None:
@@ -182,10 +246,10 @@ def test_invalid_patterns_are_refused_at_create_and_update(pattern: str) -> None
 
 def test_at_most_five_filters_and_4096_characters() -> None:
     sim, stream, fn = setup()
-    six = [{"partitionKey": [str(i)]} for i in range(6)]
+    six = [{"data": {"n": [i]}} for i in range(6)]
     with pytest.raises(kinesim.InvalidParameterValueException, match="limit of 5"):
         sim.lambda_.create_event_source_mapping(fn, stream, starting_position="LATEST", filters=six)
-    long = json.dumps({"partitionKey": ["x" * 4100]})
+    long = json.dumps({"data": {"s": ["x" * 4100]}})
     with pytest.raises(kinesim.ValidationException, match="less than or equal to 4096"):
         sim.lambda_.create_event_source_mapping(
             fn, stream, starting_position="LATEST", filters=[long]
@@ -274,10 +338,10 @@ def test_nothing_matches_nothing_is_invoked_and_the_shard_is_caught_up() -> None
     handler = Recorder()
     sim, stream, fn = setup(handler)
     esm = sim.lambda_.create_event_source_mapping(
-        fn, stream, starting_position="TRIM_HORIZON", filters=[{"partitionKey": ["nobody"]}]
+        fn, stream, starting_position="TRIM_HORIZON", filters=[{"data": {"who": ["nobody"]}}]
     )
     for i in range(250):
-        stream.put_record(b"{}", f"k{i}")
+        stream.put_record(json.dumps({"who": f"k{i}"}).encode(), f"k{i}")
     sim.drain()
     assert handler.events == []
     assert esm.ledger.fates() == {"filtered": 250}
@@ -308,15 +372,18 @@ def test_failures_retries_and_partial_batches_with_filter_gaps() -> None:
         report_batch_item_failures=True,
         max_retry_attempts=1,
         on_failure=dlq,
-        filters=[{"data": {"i": [{"numeric": [">=", 0]}]}, "partitionKey": ["even"]}],
+        filters=[{"data": {"i": [{"numeric": [">=", 0]}], "p": ["even"]}}],
     )
+
+    def body(i: int) -> str:
+        return json.dumps({"p": "even" if i % 2 == 0 else "odd", "i": i})
+
     for i in range(8):
-        body = json.dumps({"i": i}).encode()
-        stream.put_record(body, "even" if i % 2 == 0 else "odd")
+        stream.put_record(body(i).encode(), "k")
     sim.drain()
-    assert handler.batches[0] == [json.dumps({"i": i}) for i in (0, 2, 4, 6)]
+    assert handler.batches[0] == [body(i) for i in (0, 2, 4, 6)]
     # the failing record and the one after it are retried, then given up
-    assert handler.batches[1:] == [[json.dumps({"i": i}) for i in (4, 6)]] * 2
+    assert handler.batches[1:] == [[body(i) for i in (4, 6)]] * 2
     (body,) = dlq.json_bodies()
     assert body["KinesisBatchInfo"]["batchSize"] == 2
     assert esm.ledger.fates() == {"succeeded": 2, "filtered": 4, "RetryAttemptsExhausted": 2}
@@ -327,27 +394,31 @@ def test_update_changes_the_filters_for_records_not_yet_read() -> None:
     handler = Recorder()
     sim, stream, fn = setup(handler)
     esm = sim.lambda_.create_event_source_mapping(
-        fn, stream, starting_position="LATEST", filters=[{"partitionKey": ["a"]}]
+        fn, stream, starting_position="LATEST", filters=[{"data": {"k": ["a"]}}]
     )
     sim.advance(1)
-    stream.put_record(b"1", "a")
-    stream.put_record(b"2", "b")
+
+    def put(n: int, k: str) -> None:
+        stream.put_record(json.dumps({"k": k, "n": n}).encode(), "pk")
+
+    put(1, "a")
+    put(2, "b")
     sim.drain()
-    sim.lambda_.update_event_source_mapping(esm, filters=[{"partitionKey": ["b"]}])
+    sim.lambda_.update_event_source_mapping(esm, filters=[{"data": {"k": ["b"]}}])
     sim.advance(0)
-    stream.put_record(b"3", "a")
-    stream.put_record(b"4", "b")
+    put(3, "a")
+    put(4, "b")
     sim.drain()
     sim.lambda_.update_event_source_mapping(esm, filters=None)  # None keeps them
     sim.advance(0)
     assert aws_mapping(esm.describe())["FilterCriteria"] == {
-        "Filters": [{"Pattern": '{"partitionKey": ["b"]}'}]
+        "Filters": [{"Pattern": '{"data": {"k": ["b"]}}'}]
     }
     sim.lambda_.update_event_source_mapping(esm, filters=[])
     sim.advance(0)
-    stream.put_record(b"5", "a")
+    put(5, "a")
     sim.drain()
-    assert handler.delivered() == ["1", "4", "5"]
+    assert [json.loads(d)["n"] for d in handler.delivered()] == [1, 4, 5]
     assert esm.ledger.fates() == {"succeeded": 3, "filtered": 2}
 
 
@@ -372,7 +443,7 @@ def test_a_filter_update_with_lanes_does_not_settle_records_a_lane_holds_or_fini
     stream.put_record(b"p", "a")  # lane 0
     stream.put_record(b"ok", "c")  # lane 1
     sim.advance(0.5)
-    sim.lambda_.update_event_source_mapping(esm, filters=[{"partitionKey": ["zzz"]}])
+    sim.lambda_.update_event_source_mapping(esm, filters=[{"data": {"k": ["zzz"]}}])
     sim.advance(1.5)
     stream.put_record(b"new", "c")  # an arrival: the poller reads again from the checkpoint
     for _ in range(10):
@@ -396,13 +467,13 @@ def test_a_filter_update_with_lanes_reads_again_without_waiting_for_an_arrival()
         stream,
         starting_position="TRIM_HORIZON",
         parallelization_factor=3,
-        filters=[{"partitionKey": ["a"]}],
+        filters=[{"data": {"k": ["a"]}}],
     )
     sim.advance(1.601)
     sim.lambda_.put_function_concurrency(fn, 0)  # record 1's batch is throttled, retried
-    stream.put_record(b"1", "a")
+    stream.put_record(b'{"k": "a", "n": 1}', "a")
     sim.advance(0.5)
-    stream.put_record(b"2", "a")
+    stream.put_record(b'{"k": "a", "n": 2}', "a")
     sim.lambda_.update_event_source_mapping(esm, filters=[])
     sim.lambda_.delete_function_concurrency(fn)
     sim.drain(timeout=600)
@@ -425,12 +496,13 @@ def test_property_exactly_the_matching_records_in_order_every_record_settled(
         stream,
         starting_position="TRIM_HORIZON",
         batch_size=batch_size,
-        filters=[{"partitionKey": [k]} for k in sorted(wanted)],
+        filters=[{"data": {"key": [k]}} for k in sorted(wanted)],
     )
-    for i, key in enumerate(keys):
-        stream.put_record(f"{i}".encode(), key)
+    values = [json.dumps({"key": key, "i": i}) for i, key in enumerate(keys)]
+    for value, key in zip(values, keys, strict=True):
+        stream.put_record(value.encode(), key)
     sim.drain()
-    expected = [str(i) for i, key in enumerate(keys) if key in wanted]
+    expected = [v for v, key in zip(values, keys, strict=True) if key in wanted]
     assert handler.delivered() == expected
     assert all(len(batch) <= batch_size for batch in handler.batches)
     fates = esm.ledger.fates()
@@ -440,28 +512,17 @@ def test_property_exactly_the_matching_records_in_order_every_record_settled(
 
 
 def test_parse_pattern_is_usable_alone() -> None:
-    match = parse_pattern('{"a": [{"numeric": [">=", 1, "<", 2]}]}')
-    assert match({"a": 1.5}) is True
-    assert match({"a": 2}) is False
+    match = parse_pattern('{"data": {"a": [{"numeric": [">=", 1, "<", 2]}]}}')
+    assert match({"data": {"a": 1.5}}) is True
+    assert match({"data": {"a": 2}}) is False
 
 
 class _Rows:
-    shard_id = "shardId-000000000003"
-
-    def __init__(self, rows: list[tuple[str, bytes]]) -> None:
+    def __init__(self, rows: list[bytes]) -> None:
         self.rows = rows
 
-    def partition_key(self, i: int) -> str:
-        return self.rows[i][0]
-
-    def sequence_number(self, i: int) -> str:
-        return f"4959{i:052d}"
-
-    def arrival_ms(self, i: int) -> int:
-        return 1_767_225_600_000 + 7 * i
-
     def data(self, i: int) -> bytes:
-        return self.rows[i][1]
+        return self.rows[i]
 
 
 _VALUES = st.one_of(
@@ -472,39 +533,150 @@ _VALUES = st.one_of(
 @settings(max_examples=80, deadline=None)
 @given(
     rows=st.lists(
-        st.tuples(
-            st.sampled_from(["a", "ab", "b"]),
-            st.one_of(
-                st.dictionaries(st.sampled_from(["x", "y"]), _VALUES).map(
-                    lambda d: json.dumps(d).encode()
-                ),
-                st.just(b"\x00 not json"),
+        st.one_of(
+            st.dictionaries(st.sampled_from(["x", "y"]), _VALUES).map(
+                lambda d: json.dumps(d).encode()
             ),
+            st.just(b"\x00 not json"),
+            st.just(b"[" * 300 + b"]" * 300),
         ),
         max_size=20,
     )
 )
-def test_property_select_agrees_with_keep(rows: list[tuple[str, bytes]]) -> None:
+def test_property_select_agrees_with_keep(rows: list[bytes]) -> None:
     patterns = (
         json.dumps({"data": {"x": [{"anything-but": ["a", 1]}], "y": [{"exists": False}]}}),
-        json.dumps({"partitionKey": [{"prefix": "a"}], "eventID": [{"suffix": "1"}]}),
-        json.dumps({"$or": [{"data": {"x": [None, True]}}, {"sequenceNumber": [{"suffix": "2"}]}]}),
-        json.dumps({"approximateArrivalTimestamp": [{"numeric": [">", 1_767_225_600.03]}]}),
+        json.dumps({"$or": [{"data": {"x": [None, True]}}, {"data": {"y": [{"prefix": "a"}]}}]}),
     )
     record_filter = RecordFilter(patterns)
     shard = _Rows(rows)
     context = {"role_arn": "r", "region": "us-east-1", "stream_arn": "arn"}
     selected = record_filter.select(shard, 0, len(rows), **context)
-    expected = [
-        i
-        for i in range(len(rows))
-        if record_filter.keep(
-            partition_key=shard.partition_key(i),
-            sequence_number=shard.sequence_number(i),
-            arrival_ms=shard.arrival_ms(i),
-            data=shard.data(i),
-            shard_id=shard.shard_id,
-            **context,
+    assert selected == [i for i in range(len(rows)) if record_filter.keep(shard.data(i))]
+
+
+# -- nesting: deep records and deep patterns (issue 16, r04) -----------------------------------
+
+
+def _nested_pattern(depth: int) -> dict[str, Any]:
+    """A pattern nesting ``depth`` objects and lists: ``{"data": {"a": ... {"a": [1]}}}``."""
+    inner: Any = [1]
+    for _ in range(depth - 2):
+        inner = {"a": inner}
+    return {"data": inner}
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def test_a_deeply_nested_record_is_not_matched_and_the_mapping_goes_on() -> None:
+    """r04: one 2 KB record of 1,000-deep JSON used to raise RecursionError out of drain() and
+    wedge the mapping. It is now dropped like data that is not JSON."""
+    handler = Recorder()
+    sim, stream, fn = setup(handler)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="TRIM_HORIZON", filters=[{"data": {"type": ["order"]}}]
+    )
+    stream.put_record(b"[" * 1000 + b"]" * 1000, "k")
+    stream.put_record(b'{"type": [' * 50_000 + b"1" + b"]}" * 50_000, "k")
+    stream.put_record(b'{"type": "order"}', "k")
+    sim.drain(60)
+    assert handler.delivered() == ['{"type": "order"}']
+    assert esm.ledger.fates() == {"filtered": 2, "succeeded": 1}
+    assert esm.caught_up
+    stream.put_record(b'{"type": "order", "n": 2}', "k")
+    sim.drain(60)
+    assert handler.delivered() == ['{"type": "order"}', '{"type": "order", "n": 2}']
+    esm._check()
+
+
+def test_data_nested_to_the_limit_is_matched_one_level_more_is_not() -> None:
+    pattern = {"data": {"c": [1]}}
+    for depth, expected in ((MAX_DATA_DEPTH, True), (MAX_DATA_DEPTH + 1, False)):
+        deep = "[" * (depth - 1) + "]" * (depth - 1)  # the object around it is one more level
+        raw = ('{"c": 1, "a": ' + deep + "}").encode()
+        assert _depth(json.loads(raw)) == depth
+        assert keep(pattern, raw) is expected
+    # brackets inside strings are no nesting, with or without escapes around them
+    for text in ("[" * 300 + "{" * 300, '\\"[' * 300):
+        raw = json.dumps({"c": 1, "s": text, "t": [text]}).encode()
+        assert raw.count(b"[") > MAX_DATA_DEPTH
+        assert keep(pattern, raw) is True
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        json.dumps(_nested_pattern(MAX_PATTERN_DEPTH + 1)),
+        '{"data": {"a": ' + "[" * 2000 + "]" * 2000 + "}}",
+        _nested_pattern(MAX_PATTERN_DEPTH + 1),
+        _nested_pattern(100_000),
+    ],
+    ids=["text", "text-2000", "dict", "dict-100000"],
+)
+def test_a_deeply_nested_pattern_is_refused_at_create_and_update(pattern: Any) -> None:
+    sim, stream, fn = setup()
+    expected = (
+        f"Invalid filter pattern definition. The pattern nests deeper than {MAX_PATTERN_DEPTH} "
+        "levels."
+    )
+    with pytest.raises(kinesim.InvalidParameterValueException) as err:
+        sim.lambda_.create_event_source_mapping(
+            fn, stream, starting_position="LATEST", filters=[pattern]
         )
-    ]
-    assert selected == expected
+    assert err.value.message == expected
+    assert sim.lambda_.list_event_source_mappings() == []
+    esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="LATEST")
+    sim.advance(0)
+    with pytest.raises(kinesim.InvalidParameterValueException) as err:
+        sim.lambda_.update_event_source_mapping(esm, filters=[pattern])
+    assert err.value.message == expected
+    assert esm.describe().settings.filters == ()
+
+
+def test_a_pattern_at_the_depth_limit_is_taken_and_a_self_containing_one_refused() -> None:
+    sim, stream, fn = setup()
+    at_limit = _nested_pattern(MAX_PATTERN_DEPTH)
+    esm = sim.lambda_.create_event_source_mapping(
+        fn, stream, starting_position="LATEST", filters=[at_limit]
+    )
+    assert esm.describe().settings.filters == (json.dumps(at_limit),)
+    sim.advance(0)
+    loop: dict[str, Any] = {}
+    loop["data"] = {"a": loop}
+    with pytest.raises(kinesim.InvalidParameterValueException, match="nests deeper than"):
+        sim.lambda_.update_event_source_mapping(esm, filters=[loop])
+    with pytest.raises(kinesim.KinesimTypeError, match="JSON values only"):
+        sim.lambda_.update_event_source_mapping(esm, filters=[{"data": {"a": [{1, 2}]}}])
+
+
+def test_a_deeply_nested_pattern_is_refused_through_the_client() -> None:
+    sim, stream, _ = setup()
+    client = sim.client("lambda")
+    text = json.dumps(_nested_pattern(MAX_PATTERN_DEPTH + 1))
+    with pytest.raises(client.exceptions.InvalidParameterValueException, match="nests deeper"):
+        client.create_event_source_mapping(
+            FunctionName="f",
+            EventSourceArn=stream.arn,
+            StartingPosition="LATEST",
+            FilterCriteria={"Filters": [{"Pattern": text}]},
+        )
+
+
+_JSON = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ab', max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=_JSON, limit=st.integers(0, 8))
+def test_property_nests_deeper_than_agrees_with_the_parsed_depth(value: Any, limit: int) -> None:
+    text = json.dumps(value).encode()
+    assert nests_deeper_than(text, limit) is (_depth(value) > limit)

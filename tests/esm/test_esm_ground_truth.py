@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -307,6 +309,57 @@ def test_max_record_age_exceeded_while_retrying() -> None:
     assert ctx["approximateInvokeCount"] == len(handler.events) + 1
     assert body["KinesisBatchInfo"]["startSequenceNumber"] == seq
     assert body["KinesisBatchInfo"]["batchSize"] == 1
+
+
+@pytest.mark.parametrize("start_lag_s", [0, 10, 28])
+def test_max_record_age_exceeded_while_retrying_as_recorded_in_2025_11(start_lag_s: int) -> None:
+    """``test_kinesis_maximum_record_age_exceeded[expire-while-retrying]``, the 2025-11-25
+    recording (ground truth §2.5): a record is put, then the function (always failing) and the
+    mapping (BatchSize 1, window 1 s, MaximumRetryAttempts -1, MaximumRecordAge 60 s, SQS
+    destination) are created. AWS's RecordAgeExceeded record said approximateInvokeCount 8:
+    7 invocations, the default backoff 0.5 s doubling between them, and the 8th attempt found
+    the record too old. The count holds for any start-up lag up to 28.5 s (the record's age at
+    the first invocation)."""
+    sim = kinesim.Simulator(timings=kinesim.Timings(mapping_transition_s=start_lag_s))
+    kinesis, lambda_ = sim.client("kinesis"), sim.client("lambda")
+    kinesis.create_stream(StreamName="s", ShardCount=1)
+    sim.advance(0)
+    stream_arn = kinesis.describe_stream(StreamName="s")["StreamDescription"]["StreamARN"]
+    start_ms = sim.now_ms
+    kinesis.put_record(StreamName="s", Data=b"stream-data", PartitionKey="test")
+    invoked_ms: list[int] = []
+
+    def always_fails(event: Any, context: Any) -> None:
+        invoked_ms.append(sim.now_ms)
+        raise RuntimeError("always failing")
+
+    lambda_.create_function(FunctionName="f", handler=always_fails)
+    queue = sim.sqs.create_queue("dlq")
+    lambda_.create_event_source_mapping(
+        FunctionName="f",
+        BatchSize=1,
+        StartingPosition="TRIM_HORIZON",
+        EventSourceArn=stream_arn,
+        MaximumBatchingWindowInSeconds=1,
+        MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=60,
+        DestinationConfig={"OnFailure": {"Destination": queue.arn}},
+    )
+    sim.advance(300)
+    (body,) = queue.json_bodies()
+    assert list(body) == ["requestContext", "version", "timestamp", "KinesisBatchInfo"]
+    assert body["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert body["requestContext"]["approximateInvokeCount"] == 8
+    assert body["KinesisBatchInfo"]["batchSize"] == 1
+    assert len(invoked_ms) == 7
+    assert invoked_ms[0] - start_ms == start_lag_s * 1000
+    gaps = [b - a for a, b in itertools.pairwise(invoked_ms)]
+    assert gaps == [500, 1000, 2000, 4000, 8000, 16_000]
+    # the 8th attempt, 32 s after the 7th, is when the record was found too old
+    given_up_ms = invoked_ms[-1] + 32_000
+    assert given_up_ms - start_ms > 60_000 >= invoked_ms[-1] - start_ms
+    given_up = datetime.fromtimestamp(given_up_ms // 1000, timezone.utc)
+    assert body["timestamp"] == f"{given_up:%Y-%m-%dT%H:%M:%S}.{given_up_ms % 1000:03d}Z"
 
 
 def test_max_record_age_exceeded_before_ingestion() -> None:

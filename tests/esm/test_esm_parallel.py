@@ -4,6 +4,7 @@ the failure policy, and a checkpoint that never skips an unfinished record."""
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +14,12 @@ from hypothesis import strategies as st
 
 import kinesim
 from kinesim._esm.poller import lane_of
+
+
+def _number(data: bytes) -> int:
+    """A record's number: its data, or the data's ``"i"`` (filtered mappings need JSON)."""
+    value = json.loads(data)
+    return int(value["i"] if isinstance(value, dict) else value)
 
 
 class Concurrency:
@@ -29,7 +36,7 @@ class Concurrency:
     def __call__(self, event: dict[str, Any], context: Any) -> None:
         self.peak = max(self.peak, self.fn.in_flight)
         records = [
-            (r["kinesis"]["partitionKey"], int(base64.b64decode(r["kinesis"]["data"])))
+            (r["kinesis"]["partitionKey"], _number(base64.b64decode(r["kinesis"]["data"])))
             for r in event["Records"]
         ]
         self.seen.extend(records)
@@ -279,11 +286,11 @@ def test_filters_with_lanes_settle_the_dropped_records_as_filtered() -> None:
         starting_position="TRIM_HORIZON",
         batch_size=3,
         parallelization_factor=4,
-        filters=[{"partitionKey": [{"prefix": "keep-"}]}],
+        filters=[{"data": {"key": [{"prefix": "keep-"}]}}],
     )
     for i in range(40):
         key = f"keep-{i % 5}" if i % 3 else f"drop-{i % 4}"
-        stream.put_record(str(i).encode(), partition_key=key)
+        stream.put_record(json.dumps({"key": key, "i": i}).encode(), partition_key=key)
     sim.drain()
     esm._check()
     assert {key for key, _ in handler.seen} == {f"keep-{k}" for k in range(5)}

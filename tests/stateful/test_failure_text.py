@@ -64,7 +64,7 @@ def test_a_non_idempotent_handler_fails_once_and_readably(pytester):
         "E         shardId-000000000000/49001767225600000000000000000000000000000000000016738394 "
         "(partition key 'a', data b'0', arrived 2026-01-01T00:00:00.000Z) delivered 2 times: "
         "request <id> (first) at 2026-01-01T00:00:01.000Z; request <id> (retry) at "
-        "2026-01-01T00:00:02.050Z",
+        "2026-01-01T00:00:01.550Z",
     ]
     steps = [line.split("state.", 1)[1] for line in body if "state." in line]
     assert [s for s in steps if not s.startswith(("each_order", "kinesim_inv"))] == [
