@@ -22,6 +22,7 @@ import itertools
 import math
 import re
 import sys
+from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -135,8 +136,10 @@ class Series:
         # least raw_datapoints additions (bench_esm).
         self._fold_at = sys.maxsize if raw_datapoints is None else 2 * raw_datapoints
         self._folded_end_ms: int | None = None
-        self._times: list[int] = []
-        self._values: list[float] = []
+        # NOTE: typed arrays hold a datapoint in 16 bytes where lists of int and float objects
+        # take about 70 (bench_memory_days); appending costs the same.
+        self._times = array("q")
+        self._values = array("d")
 
     def add(self, time_ms: int, value: float) -> None:
         """Append a datapoint. Times never decrease (virtual time does not go back)."""
@@ -188,17 +191,17 @@ class Series:
         Raises ``ValueError`` if the range reaches datapoints already folded into periods."""
         self._refuse_folded(start_ms, end_ms)
         lo, hi = self._slice(start_ms, end_ms)
-        return self._values[lo:hi]
+        return self._values[lo:hi].tolist()
 
     def times(self) -> list[int]:
         """Datapoint times in epoch milliseconds (refused once some are folded)."""
         self._refuse_folded(None, None)
-        return list(self._times)
+        return self._times.tolist()
 
     def points(self) -> list[tuple[int, float]]:
         """``(time_ms, value)`` pairs (refused once some are folded)."""
         self._refuse_folded(None, None)
-        return list(zip(self._times, self._values, strict=False))
+        return list(zip(self._times.tolist(), self._values.tolist(), strict=True))
 
     def _raw_stats(self, lo: int, hi: int) -> Stats | None:
         if hi <= lo:
