@@ -7,6 +7,7 @@ defaults is tests/slow/test_soak.py.
 """
 
 import msgpack
+import pytest
 
 import kinesim
 from kinesim import invariants
@@ -102,8 +103,6 @@ def test_trace_streams_every_event_to_a_file(tmp_path) -> None:
 
 
 def test_trace_options_are_checked() -> None:
-    import pytest
-
     with pytest.raises(ValueError, match="'all'"):
         kinesim.Simulator(trace="everything")
     with pytest.raises(ValueError, match="limit"):
@@ -111,3 +110,24 @@ def test_trace_options_are_checked() -> None:
     assert kinesim.Simulator(trace="all").trace.limit is None
     assert kinesim.Simulator().trace.limit == 10_000
     assert kinesim.Simulator(trace={"kinesis.put"}, trace_limit=5).trace.limit == 5
+
+
+def test_invocation_log_keeps_the_latest_and_counts_every_one() -> None:
+    sim = kinesim.Simulator()
+    fn = sim.lambda_.create_function("f", lambda event, context: event["i"] % 3 or 1 / 0)
+    fn.invocation_log_limit = 10
+    for i in range(100):
+        fn.invoke({"i": i})
+        sim.advance(1)
+    assert 10 <= len(fn.invocations) <= 11
+    assert [inv.outcome for inv in fn.invocations][-3:] == ["success", "success", "error"]
+    assert fn.invocations[-1].start_ms == sim.start_ms + 99_000  # the latest are kept
+    assert fn.invocation_count == 100
+    assert fn.outcome_counts == {"success": 66, "error": 34}
+    fn.invocation_log_limit = None
+    for _ in range(30):
+        fn.invoke({"i": 1})
+    assert len(fn.invocations) >= 40
+    quiet = sim.lambda_.create_function("q", None, keep_invocations=False)
+    quiet.invoke({})
+    assert (quiet.invocations, quiet.invocation_count) == ([], 1)
