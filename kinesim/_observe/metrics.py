@@ -278,6 +278,11 @@ class Series:
             for key, group in sorted(buckets.items())
         ]
 
+    def stored_width_ms(self, time_ms: int, now_ms: int) -> int:
+        """The width of the periods that hold this metric's data from ``time_ms`` at ``now_ms``
+        (CloudWatch rounds a query's start down to it)."""
+        return self._periods.width_at(time_ms, now_ms)
+
     def bookkeeping(self) -> dict[str, int]:
         """How much the metric holds: raw datapoints, periods per width, sketch pairs."""
         sizes = {f"periods_{width // 1000}s": n for width, n in self._periods.sizes().items()}
@@ -310,8 +315,8 @@ class Metrics:
             or raw_datapoints < 1
         ):
             raise KinesimValueError(
-                f"raw_datapoints must be a whole number >= 1 or None (keep all), "
-                f"got {raw_datapoints!r}"
+                "metric_datapoints (raw datapoints kept per metric) must be a whole number "
+                f">= 1 or None (keep every one), got {raw_datapoints!r}"
             )
         if isinstance(sketch_size, bool) or not isinstance(sketch_size, int) or sketch_size < 2:
             raise KinesimValueError(f"sketch_size must be a whole number >= 2, got {sketch_size!r}")
@@ -449,7 +454,7 @@ class Metrics:
             )
         if series is None:
             return {"Label": name, "Datapoints": []}
-        width_ms = series._periods.width_at(start_ms, self._clock.now_ms)
+        width_ms = series.stored_width_ms(start_ms, self._clock.now_ms)
         start_ms -= start_ms % width_ms
         period_ms = period * 1000
         if period_ms % width_ms:

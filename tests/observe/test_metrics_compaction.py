@@ -70,14 +70,13 @@ def test_folded_statistics_equal_the_exact_ones(pairs, raw, sketch_size) -> None
 def test_period_statistics_over_folded_data_equal_the_exact_ones(pairs, raw, period) -> None:
     clock = _Clock(T0)
     metrics = Metrics(clock, raw_datapoints=raw, sketch_size=1000)  # sketch exact here
-    exact = Metrics(_Clock(T0), raw_datapoints=None)
+    exact = Metrics(clock, raw_datapoints=None)
     t = T0
     for gap, value in pairs:
         t += gap
         metrics.handle("NS", "M").add(t, float(value))
         exact.handle("NS", "M").add(t, float(value))
     clock.now_ms = t
-    exact._clock.now_ms = t  # type: ignore[attr-defined]
     query = {
         "start": T0 / 1000,
         "end": (t + 1) / 1000,
@@ -141,7 +140,9 @@ def test_raw_datapoints_folded_are_refused_by_name_not_dropped() -> None:
 
 def test_periods_age_into_coarser_ones_and_drop_past_the_last_horizon() -> None:
     aging = (Aging(60_000, 10 * MINUTE), Aging(300_000, 60 * MINUTE))
-    series = Series("NS", "M", raw_datapoints=1, aging=aging)
+    clock = _Clock(T0 + 120 * MINUTE)
+    metrics = Metrics(clock, raw_datapoints=1, aging=aging)
+    series = metrics.handle("NS", "M")
     for minute in range(120):
         series.add(T0 + minute * MINUTE, float(minute))
     sizes = series.bookkeeping()
@@ -151,8 +152,6 @@ def test_periods_age_into_coarser_ones_and_drop_past_the_last_horizon() -> None:
     # Everything older than 70 minutes is gone, as CloudWatch expires data past retention.
     assert series.count() < 120
     assert series.max() == 119
-    metrics = Metrics(_Clock(T0 + 120 * MINUTE), aging=aging)
-    metrics._series[("NS", "M", ())] = series
     old = metrics.get_metric_statistics(
         "NS",
         "M",
@@ -198,7 +197,7 @@ def test_a_period_finer_than_a_minute_needs_a_high_resolution_metric() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"raw_datapoints": 0}, "raw_datapoints"),
+        ({"raw_datapoints": 0}, "metric_datapoints"),
         ({"sketch_size": 1}, "sketch_size"),
         ({"aging": [Aging(60_000, 10), Aging(90_000, 20)]}, "multiple"),
         ({"aging": [Aging(30_000, 10)]}, "whole minutes"),
