@@ -111,7 +111,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "notes": (
             "In the one-PutRecord-per-record case a few bytes of overhead_bytes_per_record are "
             "the position ints that the calls' kinesis.put trace events still held keep alive "
-            "(allocated in shard.py, so counted with the store; the trace holds the last 10,000 "
+            "(allocated in shard.py, so counted with the store; the trace holds the last 1,000 "
             "events by default). per_call_bytes_per_record is each call's trace event and metric "
             "datapoints; retention does not free them, but the caps bound them (the trace ring; "
             "10,000 raw datapoints per metric beyond the open minute, older ones folded into "

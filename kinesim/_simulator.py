@@ -39,7 +39,7 @@ class Simulator(Scheduler):
     virtual time begins (default 2026-01-01T00:00:00Z, never the wall clock).
 
     ``trace`` is True (record every kind, holding the last ``trace_limit`` events, default
-    10,000), ``"all"`` (hold every event: memory grows with the run), False, or a collection
+    1,000), ``"all"`` (hold every event: memory grows with the run), False, or a collection
     of the event kinds to record; ``trace_file`` also streams every recorded event to that
     msgpack trace file as it happens (finish it with ``sim.trace.close_stream()``).
     ``metric_datapoints`` is how many datapoints each metric keeps as they came before older

@@ -2,7 +2,7 @@
 
 Recording is one bounds check and one list append, cheap enough to leave on in tests; it can be
 switched off, or limited to some kinds. By default the trace holds the last ``limit`` events
-(:data:`DEFAULT_LIMIT`, 10,000) in memory, trimmed in steps so it holds up to a tenth more
+(:data:`DEFAULT_LIMIT`, 1,000) in memory, trimmed in steps so it holds up to a tenth more
 between trims; ``limit=None`` keeps every event. :meth:`Trace.stream_to` also writes every event
 to a msgpack file as it is recorded, and :meth:`Trace.digest` covers every event ever recorded
 (held or not), so a determinism check sees the whole run whatever the limit.
@@ -30,7 +30,7 @@ from kinesim._version import __version__
 __all__ = ["DEFAULT_LIMIT", "FORMAT_VERSION", "Trace", "TraceEvent"]
 
 #: Events a trace holds in memory by default (the latest; the digest covers every one).
-DEFAULT_LIMIT = 10_000
+DEFAULT_LIMIT = 1_000
 
 MAGIC = "kinesim-trace"
 FORMAT_VERSION = 1

@@ -108,7 +108,7 @@ def test_trace_options_are_checked() -> None:
     with pytest.raises(ValueError, match="limit"):
         kinesim.Simulator(trace_limit=-1)
     assert kinesim.Simulator(trace="all").trace.limit is None
-    assert kinesim.Simulator().trace.limit == 10_000
+    assert kinesim.Simulator().trace.limit == 1_000
     assert kinesim.Simulator(trace={"kinesis.put"}, trace_limit=5).trace.limit == 5
 
 
