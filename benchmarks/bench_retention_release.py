@@ -76,7 +76,7 @@ def _case(records: int, trace: bool, trace_limit: int = DEFAULT_LIMIT) -> dict[s
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    records = 20_000 if quick else 200_000
+    records = 5_000 if quick else 200_000
     on, off = _case(records, True, trace_limit=10_000), _case(records, False)
     default = _case(records, True)
     return {
