@@ -20,19 +20,15 @@ sleep until an arrival instead of polling every second).
 
 from __future__ import annotations
 
-import gc
-import statistics
 import sys
-import time
 from base64 import b64encode
-from collections.abc import Callable
 from hashlib import md5
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness import measure, write_results
+from harness import measure, measure_interleaved, write_results
 
 import kinesim
 
@@ -122,44 +118,19 @@ def idle(shards: int, hours: float) -> None:
     sim.advance(hours * 3600)
 
 
-def _interleaved(
-    runs: dict[str, Callable[[], object]], repeats: int, warmup: int
-) -> dict[str, dict[str, Any]]:
-    """Time each run ``repeats`` times, taking turns, so load on a shared machine hits all of
-    them alike (the ratio is what matters); GC off while timing, as in ``harness.measure``."""
-    for _ in range(warmup):
-        for fn in runs.values():
-            fn()
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, fn in runs.items():
-            gc.collect()
-            gc.disable()
-            try:
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
-            finally:
-                gc.enable()
-    return {
-        name: {"min_s": min(t), "median_s": statistics.median(t), "repeats": repeats}
-        for name, t in times.items()
-    }
-
-
 def run(quick: bool) -> dict[str, Any]:
     n = 5_000 if quick else 200_000
     repeats, warmup = (1, 0) if quick else (7, 1)
     records = _records(n)
-    timed = _interleaved(
+    timed = measure_interleaved(
         {
             "end_to_end": lambda: end_to_end(records),
             "end_to_end_traced": lambda: end_to_end(records, trace=True),
             "end_to_end_pf4": lambda: end_to_end(records, parallelization_factor=4),
             "floor": lambda: floor(records),
         },
-        repeats,
-        warmup,
+        repeats=repeats,
+        warmup=warmup,
     )
     e2e, e2e_traced, base = timed["end_to_end"], timed["end_to_end_traced"], timed["floor"]
     idle_shards, idle_hours = (100, 1.0) if quick else (1_000, 24.0)

@@ -42,6 +42,31 @@ def measure(fn: Callable[[], object], *, repeats: int = 5, warmup: int = 1) -> d
     }
 
 
+def measure_interleaved(
+    runs: dict[str, Callable[[], object]], *, repeats: int = 5, warmup: int = 1
+) -> dict[str, dict[str, Any]]:
+    """Like :func:`measure` for several contenders that take turns within each repeat, so a
+    change of load on a shared machine hits them alike (their ratios are what is reported)."""
+    for _ in range(warmup):
+        for fn in runs.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, fn in runs.items():
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+            finally:
+                gc.enable()
+    return {
+        name: {"min_s": min(t), "median_s": statistics.median(t), "repeats": repeats}
+        for name, t in times.items()
+    }
+
+
 def environment() -> dict[str, str]:
     return {
         "python": sys.version.split()[0],

@@ -5,6 +5,8 @@ The public API is what this module exports (``__all__``); everything in modules 
 with ``_`` is private and may change.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from kinesim._config import Limits, Timings
 from kinesim._core.scheduler import DEFAULT_START, Handle
 from kinesim._destinations import Bucket, Message, Queue, S3Object, Topic
@@ -71,6 +73,9 @@ from kinesim._observe.metrics import Metrics, Series
 from kinesim._observe.trace import Trace, TraceEvent
 from kinesim._simulator import Simulator
 from kinesim._version import __version__
+
+if TYPE_CHECKING:
+    from kinesim._api.mock import mock_aws
 
 __all__ = [
     "DEFAULT_START",
@@ -145,5 +150,16 @@ __all__ = [
     "Uniform",
     "ValidationException",
     "__version__",
+    "mock_aws",
     "spend",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # mock_aws lives in the API layer, which `import kinesim` does not load (it is the layer
+    # above the domain, and mock_aws brings botocore in): it is loaded on first use.
+    if name == "mock_aws":
+        from kinesim._api.mock import mock_aws
+
+        return mock_aws
+    raise AttributeError(f"module 'kinesim' has no attribute {name!r}")

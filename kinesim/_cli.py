@@ -77,9 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kinesim {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    trace = commands.add_parser("trace", help="read saved traces")
+    trace = commands.add_parser(
+        "trace",
+        help="read saved traces",
+        description="Read traces saved by sim.trace.save() or pytest --kinesim-trace-dir.",
+    )
     trace_commands = trace.add_subparsers(dest="trace_command", metavar="COMMAND")
-    trace.set_defaults(run=lambda args: _help(trace))
+    trace.set_defaults(run=lambda args: _help(trace), parser=trace)
     show = trace_commands.add_parser(
         "show",
         help="print a saved trace, one event per line",
@@ -105,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     amount = show.add_mutually_exclusive_group()
     amount.add_argument("--limit", type=_count, metavar="N", help="only the first N events")
     amount.add_argument("--tail", type=_count, metavar="N", help="only the last N events")
-    show.set_defaults(run=_trace_show)
+    show.set_defaults(run=_trace_show, parser=show)
 
     from kinesim.whatif._cli import add_commands as add_whatif_commands
 
@@ -120,7 +124,11 @@ def _help(parser: argparse.ArgumentParser) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # Say what the subcommand takes, not what the top-level command does.
+        command_parser: argparse.ArgumentParser = getattr(args, "parser", parser)
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if not hasattr(args, "run"):
         parser.print_help()
         return 2

@@ -121,6 +121,40 @@ class AWSError(KinesimError):
         return f"{type(self).__name__}({self.message!r})"
 
 
+def as_client_error(error: AWSError, operation_name: str) -> AWSError:
+    """Make ``error`` also a ``botocore.exceptions.ClientError`` (with the same ``response``)
+    when botocore is installed, so ``except ClientError`` catches kinesim's errors too.
+    Returns ``error`` itself, to be re-raised."""
+    cls = type(error)
+    if cls not in _WITH_CLIENT_ERROR:
+        _WITH_CLIENT_ERROR[cls] = _combine(cls)
+    combined = _WITH_CLIENT_ERROR[cls]
+    if combined is not None:
+        # Changing the class of the error in flight keeps its identity and traceback; the
+        # combined class only adds a base, so the instance layout is the same.
+        error.__class__ = combined
+        error.operation_name = operation_name  # type: ignore[attr-defined]
+    return error
+
+
+_WITH_CLIENT_ERROR: dict[type[AWSError], type[AWSError] | None] = {}
+
+
+def _combine(cls: type[AWSError]) -> type[AWSError] | None:
+    """``cls`` with botocore's ``ClientError`` as a second base (None without botocore)."""
+    try:
+        # botocore is optional and heavy: imported on the first error, never by `import kinesim`.
+        from botocore.exceptions import ClientError
+    except ImportError:
+        return None
+    if issubclass(cls, ClientError):
+        return cls
+    namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+    # code= keeps the AWS code, which __init_subclass__ would otherwise take from the name.
+    combined: type[AWSError] = type(cls.__name__, (cls, ClientError), namespace, code=cls.code)
+    return combined
+
+
 class AccessDeniedException(AWSError):
     default_status = 400
 

@@ -3,9 +3,12 @@
 Importing it must stay light: it imports pytest (which is running anyway) and kinesim's core,
 never hypothesis.
 
-- Fixtures: ``kinesim`` (a fresh :class:`kinesim.Simulator` per test) and ``class_kinesim``,
+- Fixtures: ``kinesim`` (a fresh :class:`kinesim.Simulator` per test), the same under a name that
+  does not hide the ``kinesim`` module inside the test, ``kinesim_sim``, and ``class_kinesim``,
   ``module_kinesim``, ``package_kinesim``, ``session_kinesim`` for wider scopes, all from one
-  private generator.
+  private generator. ``kinesim_aws`` is the ``kinesim`` fixture's Simulator with
+  :func:`kinesim.mock_aws` routing active (boto3 clients the test creates talk to it). (A
+  ``@given`` test builds a simulator per example instead: :func:`kinesim.testing.simulator`.)
 - Marker: ``@pytest.mark.kinesim(seed=..., start=..., region=..., ...)`` passes keyword
   arguments to the Simulator (on a test, a class or a module through ``pytestmark``).
 - Seed: the marker's ``seed``, else ``--kinesim-seed N``, else the ``kinesim_seed`` ini setting,
@@ -34,12 +37,23 @@ from kinesim._simulator import Simulator
 __all__ = [
     "class_kinesim",
     "kinesim",
+    "kinesim_aws",
+    "kinesim_sim",
     "module_kinesim",
     "package_kinesim",
     "session_kinesim",
 ]
 
-_FIXTURES = ("kinesim", "class_kinesim", "module_kinesim", "package_kinesim", "session_kinesim")
+_FIXTURES = (
+    "kinesim",
+    "kinesim_sim",
+    "class_kinesim",
+    "module_kinesim",
+    "package_kinesim",
+    "session_kinesim",
+)
+# The per-test fixture's two names: their report section and saved trace carry no suffix.
+_PER_TEST = ("kinesim", "kinesim_sim")
 _OPTIONS = tuple(
     name
     for name, parameter in inspect.signature(Simulator).parameters.items()
@@ -154,10 +168,28 @@ def _kinesim(request: pytest.FixtureRequest) -> Generator[Simulator, None, None]
 
 kinesim = pytest.fixture()(_kinesim)
 kinesim.__doc__ = "A fresh :class:`kinesim.Simulator` per test (configure: @pytest.mark.kinesim)."
+# The same fixture under a name that leaves the `kinesim` module usable inside the test.
+kinesim_sim = pytest.fixture()(_kinesim)
+kinesim_sim.__doc__ = (
+    "A fresh :class:`kinesim.Simulator` per test, like ``kinesim``, under a name that does not "
+    "hide the kinesim module (configure: @pytest.mark.kinesim)."
+)
 class_kinesim = pytest.fixture(scope="class")(_kinesim)
 module_kinesim = pytest.fixture(scope="module")(_kinesim)
 package_kinesim = pytest.fixture(scope="package")(_kinesim)
 session_kinesim = pytest.fixture(scope="session")(_kinesim)
+
+
+@pytest.fixture
+def kinesim_aws(kinesim: Simulator) -> Generator[Simulator, None, None]:
+    """The ``kinesim`` fixture's Simulator (its marker, seed and failure report apply) with
+    ``kinesim.mock_aws`` routing active for the test."""
+    # mock_aws imports the API layer and botocore on entry: only tests that use this fixture
+    # pay for them, and importing the plugin stays light.
+    from kinesim._api.mock import mock_aws
+
+    with mock_aws(kinesim) as sim:
+        yield sim
 
 
 # -- failure report ---------------------------------------------------------------------------
@@ -190,7 +222,7 @@ def pytest_runtest_makereport(
         saved = None
         if trace_dir is not None:
             saved = _save_trace(Path(trace_dir), item.nodeid, entry)
-        title = "kinesim" if entry.fixture == "kinesim" else f"kinesim ({entry.fixture})"
+        title = "kinesim" if entry.fixture in _PER_TEST else f"kinesim ({entry.fixture})"
         report.sections.append(
             (title, describe(entry.sim, entry.seed_source, tail=tail, saved=saved))
         )
@@ -274,7 +306,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 def _save_trace(directory: Path, nodeid: str, entry: _Used) -> Path:
     stem = _UNSAFE.sub("_", nodeid).strip("_")
-    if entry.fixture != "kinesim":
+    if entry.fixture not in _PER_TEST:
         stem += f"-{entry.fixture}"
     if len(stem) > 120:
         # Long parametrized ids: keep the file name legal, and unique through a digest.

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from kinesim._config import Limits, Timings
 from kinesim._core.scheduler import DEFAULT_START, Scheduler
@@ -25,6 +25,14 @@ from kinesim._observe.trace import DEFAULT_LIMIT, Trace
 
 if TYPE_CHECKING:
     from kinesim._api import Client
+    from kinesim._api.types import (
+        CloudWatchClientType,
+        KinesisClientType,
+        LambdaClientType,
+        S3ClientType,
+        SNSClientType,
+        SQSClientType,
+    )
 
 __all__ = ["Simulator"]
 
@@ -108,16 +116,38 @@ class Simulator(Scheduler):
         the stuck shards, their records, since when and why, if ``timeout`` seconds pass first."""
         return self._mappings.drain(timeout)
 
-    def client(self, service_name: str) -> Client:
+    @overload
+    def client(
+        self, service_name: Literal["kinesis"], **boto3_kwargs: Any
+    ) -> KinesisClientType: ...
+    @overload
+    def client(self, service_name: Literal["lambda"], **boto3_kwargs: Any) -> LambdaClientType: ...
+    @overload
+    def client(self, service_name: Literal["sqs"], **boto3_kwargs: Any) -> SQSClientType: ...
+    @overload
+    def client(self, service_name: Literal["sns"], **boto3_kwargs: Any) -> SNSClientType: ...
+    @overload
+    def client(self, service_name: Literal["s3"], **boto3_kwargs: Any) -> S3ClientType: ...
+    @overload
+    def client(
+        self, service_name: Literal["cloudwatch"], **boto3_kwargs: Any
+    ) -> CloudWatchClientType: ...
+    @overload
+    def client(self, service_name: str, **boto3_kwargs: Any) -> Client: ...
+
+    def client(self, service_name: str, **boto3_kwargs: Any) -> Any:
         """A boto3-shaped client of this simulator's ``"kinesis"``, ``"lambda"``, ``"sqs"``,
-        ``"sns"`` or ``"s3"``: boto3's snake_case operation names, PascalCase request members,
-        boto3-shaped responses and kinesim's AWS errors (also as ``client.exceptions.<Code>``).
-        A new client each call; clients hold no state of their own."""
+        ``"sns"``, ``"s3"`` or ``"cloudwatch"``: boto3's snake_case operation names,
+        PascalCase request members, boto3-shaped responses and kinesim's AWS errors (also as
+        ``client.exceptions.<Code>``, and as botocore's ``ClientError`` when botocore is
+        installed). boto3's client arguments (``region_name``, ``endpoint_url``, ``config``,
+        credentials...) are accepted and ignored, but a ``region_name`` must be this
+        simulator's. A new client each call; clients hold no state of their own."""
         # The API layer sits above the domain; importing it here, when a client is asked for,
         # keeps the dependency pointing down and `import kinesim` free of it.
         from kinesim._api import make_client
 
-        return make_client(self, service_name)
+        return make_client(self, service_name, **boto3_kwargs)
 
     def __repr__(self) -> str:
         return f"<kinesim.Simulator seed={self.seed} now={self.datetime.isoformat()}>"

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,15 @@ _SHOW = 10
 
 class InvariantViolation(AssertionError):
     """A guarantee does not hold; the message says which records, deliveries and times."""
+
+
+def _hide_for_violations(excinfo: Any) -> bool:
+    """pytest's ``__tracebackhide__`` hook: a violation's traceback shows the user's frames
+    (the check they called), not kinesim's; any other error, a kinesim bug, keeps them all."""
+    return bool(excinfo.errisinstance(InvariantViolation))
+
+
+__tracebackhide__ = _hide_for_violations
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,19 +379,81 @@ def check_idempotent(
     want = expected(list(first.values()))
     if actual == want:
         return
+    extra, missing = _difference(actual, want)
+    lines = [
+        f"the handler's side effect is not what processing each of the {len(first)} "
+        "delivered record(s) once gives:",
+        f"  actual:   {_cut(actual)}",
+        f"  expected: {_cut(want)}",
+    ]
+    if extra:
+        lines.append(f"  extra in actual:     {'; '.join(extra[:_SHOW])}")
+    if missing:
+        lines.append(f"  missing from actual: {'; '.join(missing[:_SHOW])}")
     repeated = [
         f"{first[key].describe()} delivered {len(times)} times: "
         + "; ".join(delivery.describe() for delivery in times)
         for key, times in carried.items()
         if len(times) > 1
     ]
-    headline = (
-        f"the handler's side effect is not what processing each of the {len(first)} "
-        f"delivered record(s) once gives:\n  actual:   {_cut(actual)}\n  expected: {_cut(want)}"
-    )
-    if repeated:
-        raise _fail(headline + "\nrecords delivered more than once:", repeated)
-    raise _fail(headline + "\n(no record was delivered twice: the difference is not a retry's)", [])
+    if repeated and extra:
+        lines.append("records delivered more than once (each delivery repeats a side effect):")
+    elif repeated:
+        # Redeliveries add; they do not explain something missing.
+        lines.append(
+            "nothing is counted twice, so redeliveries do not explain this; the handler skipped "
+            "or lost records it was given. Records delivered more than once, for reference:"
+        )
+    elif extra:
+        lines.append("no record was delivered twice: the extra is not a retry's")
+    else:
+        lines.append("no record was delivered twice: the handler skipped or lost records")
+    raise _fail("\n".join(lines), repeated)
+
+
+def _difference(actual: Any, want: Any) -> tuple[list[str], list[str]]:
+    """What ``actual`` has beyond ``want`` and what it lacks, for dicts of counts, collections
+    and numbers (empty when the shapes say nothing more than "different")."""
+    if isinstance(actual, Mapping) and isinstance(want, Mapping):
+        extra, missing = [], []
+        for key in [*want, *(k for k in actual if k not in want)]:
+            got, wanted = actual.get(key, 0), want.get(key, 0)
+            if got == wanted:
+                continue
+            where = f"{key!r}: {_cut(got, 40)} (expected {_cut(wanted, 40)})"
+            if _numbers(got, wanted) and got < wanted:
+                missing.append(where)
+            elif _numbers(got, wanted) or key not in want:
+                extra.append(where)
+            elif key not in actual:
+                missing.append(where)
+            else:
+                extra.append(where)
+        return extra, missing
+    if _numbers(actual, want):
+        return ([f"{actual - want:g} more"], []) if actual > want else ([], [f"{want - actual:g}"])
+    if isinstance(actual, (list, tuple, set, frozenset)) and isinstance(
+        want, (list, tuple, set, frozenset)
+    ):
+        have, need = Counter(map(_hashable, actual)), Counter(map(_hashable, want))
+        more, fewer = have - need, need - have
+        return (
+            [f"{item!r} x{count}" if count > 1 else repr(item) for item, count in more.items()],
+            [f"{item!r} x{count}" if count > 1 else repr(item) for item, count in fewer.items()],
+        )
+    return [], []
+
+
+def _numbers(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
 
 
 def _cut(value: Any, width: int = 200) -> str:

@@ -1,8 +1,9 @@
 """Code in the docs runs as a test: each page's ```python blocks, in order, in one namespace.
 
 The README counts as a page; a page that defines ``test_*`` functions has them called too. A
-``test_*`` function that takes a ``kinesim`` argument gets a fresh simulator, configured by its
-``@pytest.mark.kinesim(...)`` as the pytest plugin's fixture would be.
+``test_*`` function that takes a ``kinesim`` (or ``kinesim_sim``) argument gets a fresh
+simulator, configured by its ``@pytest.mark.kinesim(...)`` as the plugin's fixture would be; one
+that takes ``kinesim_aws`` runs inside ``kinesim.mock_aws``, as that fixture would.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import kinesim
 from kinesim import Simulator
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,13 +34,21 @@ def test_docs_with_code_are_found():
 
 
 def _fixtures(test: Callable[..., object]) -> dict[str, object]:
-    if "kinesim" not in inspect.signature(test).parameters:
-        return {}
+    names = [n for n in ("kinesim", "kinesim_sim") if n in inspect.signature(test).parameters]
     options: dict[str, object] = {}
     for mark in getattr(test, "pytestmark", []):
         if mark.name == "kinesim":
             options.update(mark.kwargs)
-    return {"kinesim": Simulator(**options)}
+    return {name: Simulator(**options) for name in names}
+
+
+def _call(test: Callable[..., object]) -> None:
+    if "kinesim_aws" in inspect.signature(test).parameters:
+        # As the plugin's kinesim_aws fixture: a simulator with mock_aws routing active.
+        with kinesim.mock_aws() as sim:
+            test(kinesim_aws=sim)
+    else:
+        test(**_fixtures(test))
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -54,6 +64,6 @@ def test_page_code_runs(page, tmp_path, capsys):
             exec(compile(code, f"{page}:block{index}@line{lineno + 1}", "exec"), namespace)
         for name, value in list(namespace.items()):
             if name.startswith("test_") and callable(value):
-                value(**_fixtures(value))
+                _call(value)
     finally:
         os.chdir(cwd)

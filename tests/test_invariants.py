@@ -188,18 +188,19 @@ def test_idempotency_names_the_redelivered_records():
             counts, seen, expected=lambda records: Counter(r.partition_key for r in records)
         )
     lines = str(info.value).splitlines()
-    assert lines[:4] == [
+    assert lines[:5] == [
         "the handler's side effect is not what processing each of the 1 delivered record(s) "
         "once gives:",
         "  actual:   Counter({'k': 2})",
         "  expected: Counter({'k': 1})",
-        "records delivered more than once:",
+        "  extra in actual:     'k': 2 (expected 1)",
+        "records delivered more than once (each delivery repeats a side effect):",
     ]
     assert re.fullmatch(
         r"  shardId-\d+/\d+ \(partition key 'k', data b'a', arrived 2026-01-01T00:00:00.000Z\) "
         rf"delivered 2 times: request {calls[0]} \(first\) at 2026-01-01T00:00:00.000Z; request "
         rf"{calls[1]} \(retry\) at 2026-01-01T00:00:01.000Z",
-        lines[4],
+        lines[5],
     )
 
 

@@ -14,6 +14,7 @@ from hypothesis.errors import InvalidArgument
 
 from kinesim import Simulator
 from kinesim import strategies as ks
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 FAST = settings(max_examples=40)
 
@@ -233,7 +234,7 @@ def test_mapping_configs_are_accepted_by_the_mapping(config):
     stream = sim.kinesis.create_stream("s", shard_count=1)
     function = sim.lambda_.create_function("f", None)
     mapping = sim.lambda_.create_event_source_mapping(function, stream, **config)
-    described = mapping.describe()
+    described = aws_mapping(mapping.describe())
     assert described["BatchSize"] == config["batch_size"]
     assert described["MaximumRetryAttempts"] == config["max_retry_attempts"]
     assert described["MaximumRecordAgeInSeconds"] == config["max_record_age"]

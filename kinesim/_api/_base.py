@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import kinesim._errors as _errors
 from kinesim._api._shapes import INPUTS
-from kinesim._errors import AWSError, KinesimTypeError, KinesimValueError, ParamValidationError
+from kinesim._errors import (
+    AWSError,
+    KinesimTypeError,
+    KinesimValueError,
+    ParamValidationError,
+    as_client_error,
+)
 
 if TYPE_CHECKING:
     from kinesim._simulator import Simulator
@@ -146,12 +152,41 @@ class Client:
     def __repr__(self) -> str:
         return f"<kinesim {self.service_name} client>"
 
+    def get_paginator(self, operation_name: str) -> Any:
+        """Not on kinesim's own clients: paginators (and waiters) are botocore's."""
+        raise KinesimValueError(
+            f"kinesim's {self.service_name} client has no paginators; for "
+            f"get_paginator({operation_name!r}) use boto3 inside kinesim.mock_aws(sim), which "
+            "gives botocore's own paginators and waiters over this simulator"
+        )
+
+    def get_waiter(self, waiter_name: str) -> Any:
+        """Not on kinesim's own clients: waiters (and paginators) are botocore's."""
+        raise KinesimValueError(
+            f"kinesim's {self.service_name} client has no waiters; for "
+            f"get_waiter({waiter_name!r}) use boto3 inside kinesim.mock_aws(sim), which gives "
+            "botocore's own waiters and paginators over this simulator (whose waits are virtual)"
+        )
+
+    def can_paginate(self, operation_name: str) -> bool:
+        """False: kinesim's own clients have no paginators (see :meth:`get_paginator`)."""
+        return False
+
+    def call_prevalidated(self, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run ``operation`` (snake_case) on AWS request members that a botocore client has
+        already validated against the same model (``mock_aws``'s road): the translation and
+        response of the public method, without validating twice."""
+        answer: Callable[[Client, dict[str, Any]], dict[str, Any]]
+        answer = getattr(type(self), operation).prevalidated
+        return answer(self, params)
+
     @property
     def operations(self) -> list[str]:
         """The snake_case operations this client covers."""
         return sorted(self._operations)
 
-    def _request_id(self) -> str:
+    def new_request_id(self) -> str:
+        """A request ID in AWS's form, drawn from the simulator's seed (so runs repeat)."""
         bits = self._request_ids.getrandbits(128)
         text = f"{bits:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
@@ -167,6 +202,28 @@ def _public_method(
     # kinesim's own keywords (lower case, e.g. Lambda's handler=) that are not AWS members.
     extras = {n for n in translated if n not in members}
 
+    def answer(self: Client, kwargs: dict[str, Any]) -> dict[str, Any]:
+        untranslated = sorted(k for k in kwargs if k not in translated)
+        if untranslated:
+            hint = "; ".join(op.hints[k] for k in untranslated if k in op.hints)
+            raise KinesimValueError(
+                f"kinesim's {op.name} does not translate {', '.join(untranslated)}"
+                + (f": {hint}" if hint else "")
+                + f". It takes {', '.join(sorted(translated))}."
+            )
+        try:
+            response = method(self, **kwargs)
+        except AWSError as error:
+            as_client_error(error, op.name)
+            raise
+        response["ResponseMetadata"] = {
+            "RequestId": self.new_request_id(),
+            "HTTPStatusCode": response.pop(STATUS, op.status),
+            "HTTPHeaders": {},
+            "RetryAttempts": 0,
+        }
+        return response
+
     @functools.wraps(method)
     def call(self: Client, *args: Any, **kwargs: Any) -> dict[str, Any]:
         if args:
@@ -175,23 +232,9 @@ def _public_method(
         errors = _validate(("structure", required, members), aws, "input", top=True)
         if errors:
             raise ParamValidationError("Parameter validation failed:\n" + "\n".join(errors))
-        untranslated = sorted(k for k in aws if k not in translated)
-        if untranslated:
-            hint = "; ".join(op.hints[k] for k in untranslated if k in op.hints)
-            raise KinesimValueError(
-                f"kinesim's {op.name} does not translate {', '.join(untranslated)}"
-                + (f": {hint}" if hint else "")
-                + f". It takes {', '.join(sorted(translated))}."
-            )
-        response = method(self, **kwargs)
-        response["ResponseMetadata"] = {
-            "RequestId": self._request_id(),
-            "HTTPStatusCode": response.pop(STATUS, op.status),
-            "HTTPHeaders": {},
-            "RetryAttempts": 0,
-        }
-        return response
+        return answer(self, kwargs)
 
+    call.prevalidated = answer  # type: ignore[attr-defined]
     call.__name__ = call.__qualname__ = public
     call.__doc__ = f"AWS {op.name}. {method.__doc__ or ''}".strip()
     return call

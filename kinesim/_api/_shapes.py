@@ -10,6 +10,22 @@ from typing import Any
 
 INPUTS: dict[str, dict[str, Any]] = {
     "kinesis": {
+        "AcknowledgeDeadLetterQueueRecords": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": ("list", ("structure", ("ReceiptHandle",), {"ReceiptHandle": "string"})),
+            },
+        ),
+        "AcknowledgeQueueRecords": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": ("list", ("structure", ("ReceiptHandle",), {"ReceiptHandle": "string"})),
+            },
+        ),
         "AddTagsToStream": (
             "structure",
             ("Tags",),
@@ -18,6 +34,41 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "Tags": ("map", "string"),
                 "StreamARN": "string",
                 "StreamId": "string",
+            },
+        ),
+        "CreateQueue": (
+            "structure",
+            ("QueueName", "StreamConfigurationList"),
+            {
+                "QueueName": "string",
+                "StreamConfigurationList": (
+                    "list",
+                    (
+                        "structure",
+                        ("StreamARN",),
+                        {
+                            "StreamARN": "string",
+                            "StartingPosition": (
+                                "structure",
+                                ("Type",),
+                                {"Type": "string", "Timestamp": "timestamp"},
+                            ),
+                        },
+                    ),
+                ),
+                "QueueAttributes": (
+                    "structure",
+                    (),
+                    {
+                        "VisibilityTimeoutSeconds": "integer",
+                        "DeadLetterConfiguration": (
+                            "structure",
+                            ("TargetType",),
+                            {"TargetType": "string", "MaxReceiveCount": "integer"},
+                        ),
+                    },
+                ),
+                "Tags": ("map", "string"),
             },
         ),
         "CreateStream": (
@@ -43,6 +94,12 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "DeleteQueue": ("structure", ("QueueARN",), {"QueueARN": "string"}),
+        "DeleteResourcePolicy": (
+            "structure",
+            ("ResourceARN",),
+            {"ResourceARN": "string", "StreamId": "string"},
+        ),
         "DeleteStream": (
             "structure",
             (),
@@ -63,6 +120,9 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "DescribeAccountSettings": ("structure", (), {}),
+        "DescribeLimits": ("structure", (), {}),
+        "DescribeQueue": ("structure", ("QueueARN",), {"QueueARN": "string"}),
         "DescribeStream": (
             "structure",
             (),
@@ -89,6 +149,26 @@ INPUTS: dict[str, dict[str, Any]] = {
             (),
             {"StreamName": "string", "StreamARN": "string", "StreamId": "string"},
         ),
+        "DisableEnhancedMonitoring": (
+            "structure",
+            ("ShardLevelMetrics",),
+            {
+                "StreamName": "string",
+                "ShardLevelMetrics": ("list", "string"),
+                "StreamARN": "string",
+                "StreamId": "string",
+            },
+        ),
+        "EnableEnhancedMonitoring": (
+            "structure",
+            ("ShardLevelMetrics",),
+            {
+                "StreamName": "string",
+                "ShardLevelMetrics": ("list", "string"),
+                "StreamARN": "string",
+                "StreamId": "string",
+            },
+        ),
         "GetRecords": (
             "structure",
             ("ShardIterator",),
@@ -99,6 +179,11 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
                 "DryRun": "boolean",
             },
+        ),
+        "GetResourcePolicy": (
+            "structure",
+            ("ResourceARN",),
+            {"ResourceARN": "string", "StreamId": "string"},
         ),
         "GetShardIterator": (
             "structure",
@@ -122,6 +207,22 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "RetentionPeriodHours": "integer",
                 "StreamARN": "string",
                 "StreamId": "string",
+            },
+        ),
+        "ListQueues": (
+            "structure",
+            (),
+            {
+                "MaxResults": "integer",
+                "NextToken": "string",
+                "StreamFilter": (
+                    "list",
+                    (
+                        "structure",
+                        ("StreamARN",),
+                        {"StreamARN": "string", "StreamCreationTimestamp": "timestamp"},
+                    ),
+                ),
             },
         ),
         "ListShards": (
@@ -157,6 +258,11 @@ INPUTS: dict[str, dict[str, Any]] = {
             "structure",
             (),
             {"Limit": "integer", "ExclusiveStartStreamName": "string", "NextToken": "string"},
+        ),
+        "ListTagsForResource": (
+            "structure",
+            ("ResourceARN",),
+            {"ResourceARN": "string", "StreamId": "string"},
         ),
         "ListTagsForStream": (
             "structure",
@@ -212,6 +318,31 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "DryRun": "boolean",
             },
         ),
+        "PutResourcePolicy": (
+            "structure",
+            ("ResourceARN", "Policy"),
+            {"ResourceARN": "string", "StreamId": "string", "Policy": "string"},
+        ),
+        "ReceiveDeadLetterQueueRecords": (
+            "structure",
+            ("QueueARN",),
+            {
+                "QueueARN": "string",
+                "Limit": "integer",
+                "WaitTimeSeconds": "integer",
+                "VisibilityTimeoutSeconds": "integer",
+            },
+        ),
+        "ReceiveQueueRecords": (
+            "structure",
+            ("QueueARN",),
+            {
+                "QueueARN": "string",
+                "Limit": "integer",
+                "WaitTimeSeconds": "integer",
+                "VisibilityTimeoutSeconds": "integer",
+            },
+        ),
         "RegisterStreamConsumer": (
             "structure",
             ("StreamARN", "ConsumerName"),
@@ -232,6 +363,14 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamId": "string",
             },
         ),
+        "RestoreDeadLetterQueueRecords": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": ("list", ("structure", ("ReceiptHandle",), {"ReceiptHandle": "string"})),
+            },
+        ),
         "SplitShard": (
             "structure",
             ("ShardToSplit", "NewStartingHashKey"),
@@ -239,6 +378,28 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "StreamName": "string",
                 "ShardToSplit": "string",
                 "NewStartingHashKey": "string",
+                "StreamARN": "string",
+                "StreamId": "string",
+            },
+        ),
+        "StartStreamEncryption": (
+            "structure",
+            ("EncryptionType", "KeyId"),
+            {
+                "StreamName": "string",
+                "EncryptionType": "string",
+                "KeyId": "string",
+                "StreamARN": "string",
+                "StreamId": "string",
+            },
+        ),
+        "StopStreamEncryption": (
+            "structure",
+            ("EncryptionType", "KeyId"),
+            {
+                "StreamName": "string",
+                "EncryptionType": "string",
+                "KeyId": "string",
                 "StreamARN": "string",
                 "StreamId": "string",
             },
@@ -258,6 +419,81 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "DryRun": "boolean",
             },
         ),
+        "TagResource": (
+            "structure",
+            ("Tags", "ResourceARN"),
+            {"Tags": ("map", "string"), "ResourceARN": "string", "StreamId": "string"},
+        ),
+        "UntagResource": (
+            "structure",
+            ("TagKeys", "ResourceARN"),
+            {"TagKeys": ("list", "string"), "ResourceARN": "string", "StreamId": "string"},
+        ),
+        "UpdateAccountSettings": (
+            "structure",
+            ("MinimumThroughputBillingCommitment",),
+            {
+                "MinimumThroughputBillingCommitment": (
+                    "structure",
+                    ("Status",),
+                    {"Status": "string"},
+                )
+            },
+        ),
+        "UpdateDeadLetterQueueRecordsVisibility": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": (
+                    "list",
+                    (
+                        "structure",
+                        ("ReceiptHandle", "VisibilityTimeoutSeconds"),
+                        {"ReceiptHandle": "string", "VisibilityTimeoutSeconds": "integer"},
+                    ),
+                ),
+            },
+        ),
+        "UpdateMaxRecordSize": (
+            "structure",
+            ("MaxRecordSizeInKiB",),
+            {"StreamARN": "string", "StreamId": "string", "MaxRecordSizeInKiB": "integer"},
+        ),
+        "UpdateQueue": (
+            "structure",
+            ("QueueARN", "QueueAttributes"),
+            {
+                "QueueARN": "string",
+                "QueueAttributes": (
+                    "structure",
+                    (),
+                    {
+                        "VisibilityTimeoutSeconds": "integer",
+                        "DeadLetterConfiguration": (
+                            "structure",
+                            ("TargetType",),
+                            {"TargetType": "string", "MaxReceiveCount": "integer"},
+                        ),
+                    },
+                ),
+            },
+        ),
+        "UpdateQueueRecordsVisibility": (
+            "structure",
+            ("QueueARN", "Entries"),
+            {
+                "QueueARN": "string",
+                "Entries": (
+                    "list",
+                    (
+                        "structure",
+                        ("ReceiptHandle", "VisibilityTimeoutSeconds"),
+                        {"ReceiptHandle": "string", "VisibilityTimeoutSeconds": "integer"},
+                    ),
+                ),
+            },
+        ),
         "UpdateShardCount": (
             "structure",
             ("TargetShardCount", "ScalingType"),
@@ -267,6 +503,31 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "ScalingType": "string",
                 "StreamARN": "string",
                 "StreamId": "string",
+            },
+        ),
+        "UpdateStreamMode": (
+            "structure",
+            ("StreamARN", "StreamModeDetails"),
+            {
+                "StreamARN": "string",
+                "StreamId": "string",
+                "StreamModeDetails": ("structure", ("StreamMode",), {"StreamMode": "string"}),
+                "WarmThroughputMiBps": "integer",
+            },
+        ),
+        "UpdateStreamRecordDistributionStrategy": (
+            "structure",
+            ("StreamARN", "RecordDistributionStrategy"),
+            {"StreamARN": "string", "StreamId": "string", "RecordDistributionStrategy": "string"},
+        ),
+        "UpdateStreamWarmThroughput": (
+            "structure",
+            ("WarmThroughputMiBps",),
+            {
+                "StreamARN": "string",
+                "StreamName": "string",
+                "StreamId": "string",
+                "WarmThroughputMiBps": "integer",
             },
         ),
     },
@@ -904,6 +1165,94 @@ INPUTS: dict[str, dict[str, Any]] = {
                 "ObjectLockEventHoldDurationDays": "integer",
                 "ObjectLockEventHoldDurationYears": "integer",
                 "ExpectedBucketOwner": "string",
+            },
+        ),
+    },
+    "cloudwatch": {
+        "GetMetricData": (
+            "structure",
+            ("MetricDataQueries", "StartTime", "EndTime"),
+            {
+                "MetricDataQueries": (
+                    "list",
+                    (
+                        "structure",
+                        ("Id",),
+                        {
+                            "Id": "string",
+                            "MetricStat": (
+                                "structure",
+                                ("Metric", "Period", "Stat"),
+                                {
+                                    "Metric": (
+                                        "structure",
+                                        (),
+                                        {
+                                            "Namespace": "string",
+                                            "MetricName": "string",
+                                            "Dimensions": (
+                                                "list",
+                                                (
+                                                    "structure",
+                                                    ("Name", "Value"),
+                                                    {"Name": "string", "Value": "string"},
+                                                ),
+                                            ),
+                                        },
+                                    ),
+                                    "Period": "integer",
+                                    "Stat": "string",
+                                    "Unit": "string",
+                                },
+                            ),
+                            "Expression": "string",
+                            "Label": "string",
+                            "ReturnData": "boolean",
+                            "Period": "integer",
+                            "AccountId": "string",
+                        },
+                    ),
+                ),
+                "StartTime": "timestamp",
+                "EndTime": "timestamp",
+                "NextToken": "string",
+                "ScanBy": "string",
+                "MaxDatapoints": "integer",
+                "LabelOptions": ("structure", (), {"Timezone": "string"}),
+            },
+        ),
+        "GetMetricStatistics": (
+            "structure",
+            ("Namespace", "MetricName", "StartTime", "EndTime", "Period"),
+            {
+                "Namespace": "string",
+                "MetricName": "string",
+                "Dimensions": (
+                    "list",
+                    ("structure", ("Name", "Value"), {"Name": "string", "Value": "string"}),
+                ),
+                "StartTime": "timestamp",
+                "EndTime": "timestamp",
+                "Period": "integer",
+                "Statistics": ("list", "string"),
+                "ExtendedStatistics": ("list", "string"),
+                "Unit": "string",
+            },
+        ),
+        "ListMetrics": (
+            "structure",
+            (),
+            {
+                "Namespace": "string",
+                "MetricName": "string",
+                "Dimensions": (
+                    "list",
+                    ("structure", ("Name",), {"Name": "string", "Value": "string"}),
+                ),
+                "NextToken": "string",
+                "RecentlyActive": "string",
+                "IncludeLinkedAccounts": "boolean",
+                "OwningAccount": "string",
             },
         ),
     },

@@ -2,27 +2,66 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
-from kinesim._api._base import Client, epoch_seconds, operation, read_blob
+from kinesim._api import _kinesis_responses as responses
+from kinesim._api._base import Client, epoch_seconds, operation, read_blob, snake_case
+from kinesim._errors import InvalidArgumentException, KinesimError, ValidationException
 from kinesim._kinesis.fanout.subscription import Subscription
-from kinesim._kinesis.shard import Record
+from kinesim._kinesis.queues import Queue
 from kinesim._kinesis.stream import Stream
 
-__all__ = ["EventStream", "KinesisClient"]
+__all__ = ["NOT_SIMULATED", "EventStream", "KinesisClient", "NotSimulatedError"]
 
 
-def _record(record: Record) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "SequenceNumber": record.sequence_number,
-        "ApproximateArrivalTimestamp": record.approximate_arrival_timestamp,
-        "Data": record.data,
-        "PartitionKey": record.partition_key,
-    }
-    if record.encryption_type != "NONE":
-        out["EncryptionType"] = record.encryption_type
-    return out
+class NotSimulatedError(KinesimError, NotImplementedError):
+    """An operation of AWS's Kinesis API that kinesim does not simulate (yet)."""
+
+
+#: Operations of botocore's Kinesis model that kinesim does not simulate yet: channels (delivery
+#: to S3 / S3 Tables). The client has them, and each refuses with an error that says so, rather
+#: than pretending to succeed.
+NOT_SIMULATED: dict[str, str] = dict.fromkeys(
+    ["CreateChannel", "DescribeChannel", "ListChannels", "UpdateChannel", "DeleteChannel"],
+    "Kinesis channels (delivery to Amazon S3 and S3 Tables)",
+)
+
+
+def _not_simulated(name: str, what: str) -> Any:
+    def call(self: KinesisClient, **kwargs: Any) -> dict[str, Any]:
+        raise NotSimulatedError(
+            f"kinesim does not simulate {what}: {name} is not available. See the Kinesis "
+            "fidelity page for what kinesim covers."
+        )
+
+    call.__name__ = call.__qualname__ = snake_case(name)
+    call.__doc__ = f"AWS {name}: not simulated (raises NotImplementedError)."
+    return call
+
+
+def _check_wait(wait_s: int | None) -> None:
+    if wait_s is not None and not 1 <= wait_s <= 20:
+        raise ValidationException(
+            f"1 validation error detected: Value '{wait_s}' at 'waitTimeSeconds' failed to "
+            "satisfy constraint: Member must have value between 1 and 20"
+        )
+
+
+def _token(offset: int) -> str:
+    """ListQueues' NextToken: opaque to the caller, the offset of the next page here."""
+    return base64.urlsafe_b64encode(f"queues:{offset}".encode()).decode()
+
+
+def _offset(token: str) -> int:
+    try:
+        kind, _, offset = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
+        if kind == "queues" and offset.isdigit():
+            return int(offset)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise InvalidArgumentException("Invalid NextToken.")
 
 
 def _maybe(**members: Any) -> dict[str, Any]:
@@ -48,7 +87,7 @@ class EventStream:
             if self._next < len(events):
                 event = events[self._next]
                 self._next += 1
-                yield {"SubscribeToShardEvent": event.to_dict()}
+                yield {"SubscribeToShardEvent": responses.subscribe_to_shard_event(event)}
             elif not self.subscription.active or not sim.step():
                 return
 
@@ -70,6 +109,8 @@ class KinesisClient(Client):
         StreamModeDetails: dict[str, str] | None = None,
         Tags: dict[str, str] | None = None,
         MaxRecordSizeInKiB: int | None = None,
+        WarmThroughputMiBps: int | None = None,
+        RecordDistributionStrategy: str | None = None,
     ) -> dict[str, Any]:
         """The stream is ``CREATING`` for ``sim.timings.stream_create_s`` virtual seconds."""
         mode = None if StreamModeDetails is None else StreamModeDetails.get("StreamMode")
@@ -78,6 +119,8 @@ class KinesisClient(Client):
             ShardCount,
             mode=mode,
             tags=Tags,
+            warm_throughput_mibps=WarmThroughputMiBps,
+            record_distribution_strategy=RecordDistributionStrategy,
             **_maybe(max_record_size_kib=MaxRecordSizeInKiB),
         )
         return {}
@@ -110,22 +153,40 @@ class KinesisClient(Client):
             exclusive_start_shard_id=ExclusiveStartShardId,
             stream_arn=StreamARN,
         )
-        return {"StreamDescription": description}
+        return {"StreamDescription": responses.stream_description(description)}
 
     @operation("DescribeStreamSummary")
     def _describe_stream_summary(
         self, *, StreamName: str | None = None, StreamARN: str | None = None
     ) -> dict[str, Any]:
         summary = self._sim.kinesis.describe_stream_summary(StreamName, stream_arn=StreamARN)
-        return {"StreamDescriptionSummary": summary}
+        return {"StreamDescriptionSummary": responses.stream_summary(summary)}
 
     @operation("ListStreams")
     def _list_streams(
-        self, *, Limit: int = 100, ExclusiveStartStreamName: str | None = None
+        self,
+        *,
+        Limit: int = 100,
+        ExclusiveStartStreamName: str | None = None,
+        NextToken: str | None = None,
     ) -> dict[str, Any]:
-        return self._sim.kinesis.list_streams(
-            limit=Limit, exclusive_start_stream_name=ExclusiveStartStreamName
+        """``NextToken`` (what boto3's paginator sends) continues after the previous page's
+        last stream, as ``ExclusiveStartStreamName`` does; when both are given, ``NextToken``
+        wins (AWS does not document the pair)."""
+        page = self._sim.kinesis.list_streams(
+            limit=Limit,
+            exclusive_start_stream_name=NextToken
+            if NextToken is not None
+            else ExclusiveStartStreamName,
         )
+        out: dict[str, Any] = {
+            "StreamNames": page.names,
+            "HasMoreStreams": page.has_more_streams,
+            "StreamSummaries": [responses.list_stream_summary(s) for s in page.streams],
+        }
+        if page.has_more_streams:
+            out["NextToken"] = page.names[-1]
+        return out
 
     @operation("ListShards")
     def _list_shards(
@@ -138,7 +199,7 @@ class KinesisClient(Client):
         ShardFilter: dict[str, Any] | None = None,
         StreamARN: str | None = None,
     ) -> dict[str, Any]:
-        return self._sim.kinesis.list_shards(
+        page = self._sim.kinesis.list_shards(
             StreamName,
             next_token=NextToken,
             exclusive_start_shard_id=ExclusiveStartShardId,
@@ -146,6 +207,10 @@ class KinesisClient(Client):
             shard_filter=None if ShardFilter is None else dict(ShardFilter),
             stream_arn=StreamARN,
         )
+        out: dict[str, Any] = {"Shards": [responses.shard(s) for s in page.shards]}
+        if page.next_token is not None:
+            out["NextToken"] = page.next_token
+        return out
 
     # -- records --------------------------------------------------------------------------------
 
@@ -231,13 +296,13 @@ class KinesisClient(Client):
             self._sim.kinesis.stream_by_arn(StreamARN)
         result = self._sim.kinesis.get_records(ShardIterator, limit=Limit)
         out: dict[str, Any] = {
-            "Records": [_record(r) for r in result.records],
+            "Records": [responses.record(r) for r in result.records],
             "MillisBehindLatest": result.millis_behind_latest,
         }
         if result.next_shard_iterator is not None:
             out["NextShardIterator"] = result.next_shard_iterator
         if result.child_shards:
-            out["ChildShards"] = result.child_shards
+            out["ChildShards"] = [responses.child_shard(c) for c in result.child_shards]
         return out
 
     # -- resharding and retention ---------------------------------------------------------------
@@ -275,8 +340,15 @@ class KinesisClient(Client):
         StreamName: str | None = None,
         StreamARN: str | None = None,
     ) -> dict[str, Any]:
-        stream = self._stream(StreamName, StreamARN)
-        return stream.update_shard_count(TargetShardCount, ScalingType)
+        update = self._stream(StreamName, StreamARN).update_shard_count(
+            TargetShardCount, ScalingType
+        )
+        return {
+            "StreamName": update.stream_name,
+            "StreamARN": update.stream_arn,
+            "CurrentShardCount": update.current_shard_count,
+            "TargetShardCount": update.target_shard_count,
+        }
 
     @operation("IncreaseStreamRetentionPeriod")
     def _increase_stream_retention_period(
@@ -299,6 +371,109 @@ class KinesisClient(Client):
     ) -> dict[str, Any]:
         self._stream(StreamName, StreamARN).decrease_retention_period(RetentionPeriodHours)
         return {}
+
+    @operation("UpdateStreamMode")
+    def _update_stream_mode(
+        self,
+        *,
+        StreamARN: str,
+        StreamModeDetails: dict[str, str],
+        WarmThroughputMiBps: int | None = None,
+    ) -> dict[str, Any]:
+        """With ``WarmThroughputMiBps``, the stream's warm throughput is set once it is
+        on-demand."""
+        stream = self._sim.kinesis.stream_by_arn(StreamARN)
+        stream.update_stream_mode(StreamModeDetails.get("StreamMode"))  # type: ignore[arg-type]
+        if WarmThroughputMiBps is not None:
+            stream.warm_throughput_mibps = WarmThroughputMiBps
+        return {}
+
+    @operation("UpdateMaxRecordSize")
+    def _update_max_record_size(
+        self, *, MaxRecordSizeInKiB: int, StreamARN: str | None = None
+    ) -> dict[str, Any]:
+        self._stream(None, StreamARN).update_max_record_size(MaxRecordSizeInKiB)
+        return {}
+
+    @operation("UpdateStreamWarmThroughput")
+    def _update_stream_warm_throughput(
+        self,
+        *,
+        WarmThroughputMiBps: int,
+        StreamARN: str | None = None,
+        StreamName: str | None = None,
+    ) -> dict[str, Any]:
+        """The new warm throughput is reported at once as both target and current."""
+        stream = self._stream(StreamName, StreamARN)
+        stream.update_warm_throughput(WarmThroughputMiBps)
+        return {
+            "StreamARN": stream.arn,
+            "StreamName": stream.name,
+            "WarmThroughput": {
+                "TargetMiBps": WarmThroughputMiBps,
+                "CurrentMiBps": stream.warm_throughput_mibps or 0,
+            },
+        }
+
+    @operation("UpdateStreamRecordDistributionStrategy")
+    def _update_stream_record_distribution_strategy(
+        self, *, StreamARN: str, RecordDistributionStrategy: str
+    ) -> dict[str, Any]:
+        stream = self._sim.kinesis.stream_by_arn(StreamARN)
+        stream.update_record_distribution_strategy(RecordDistributionStrategy)
+        return {}
+
+    @operation("DescribeLimits")
+    def _describe_limits(self) -> dict[str, Any]:
+        return responses.limits(self._sim.kinesis.describe_limits())
+
+    # -- encryption and monitoring --------------------------------------------------------------
+
+    @operation("StartStreamEncryption")
+    def _start_stream_encryption(
+        self,
+        *,
+        EncryptionType: str,
+        KeyId: str,
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        self._stream(StreamName, StreamARN).start_encryption(KeyId, EncryptionType)
+        return {}
+
+    @operation("StopStreamEncryption")
+    def _stop_stream_encryption(
+        self,
+        *,
+        EncryptionType: str,
+        KeyId: str,
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        self._stream(StreamName, StreamARN).stop_encryption(KeyId, EncryptionType)
+        return {}
+
+    @operation("EnableEnhancedMonitoring")
+    def _enable_enhanced_monitoring(
+        self,
+        *,
+        ShardLevelMetrics: list[str],
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        stream = self._stream(StreamName, StreamARN)
+        return responses.monitoring(stream.enable_enhanced_monitoring(list(ShardLevelMetrics)))
+
+    @operation("DisableEnhancedMonitoring")
+    def _disable_enhanced_monitoring(
+        self,
+        *,
+        ShardLevelMetrics: list[str],
+        StreamName: str | None = None,
+        StreamARN: str | None = None,
+    ) -> dict[str, Any]:
+        stream = self._stream(StreamName, StreamARN)
+        return responses.monitoring(stream.disable_enhanced_monitoring(list(ShardLevelMetrics)))
 
     # -- tags -----------------------------------------------------------------------------------
 
@@ -335,12 +510,209 @@ class KinesisClient(Client):
         self._stream(StreamName, StreamARN).remove_tags(list(TagKeys))
         return {}
 
+    @operation("TagResource")
+    def _tag_resource(self, *, Tags: dict[str, str], ResourceARN: str) -> dict[str, Any]:
+        """A stream's or an enhanced fan-out consumer's ARN."""
+        self._sim.kinesis.tag_resource(ResourceARN, Tags)
+        return {}
+
+    @operation("UntagResource")
+    def _untag_resource(self, *, TagKeys: list[str], ResourceARN: str) -> dict[str, Any]:
+        self._sim.kinesis.untag_resource(ResourceARN, list(TagKeys))
+        return {}
+
+    @operation("ListTagsForResource")
+    def _list_tags_for_resource(self, *, ResourceARN: str) -> dict[str, Any]:
+        tags = self._sim.kinesis.list_tags_for_resource(ResourceARN)
+        return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+    # -- resource policies and account settings -------------------------------------------------
+
+    @operation("PutResourcePolicy")
+    def _put_resource_policy(self, *, ResourceARN: str, Policy: str) -> dict[str, Any]:
+        """Stored and returned by GetResourcePolicy; kinesim does not enforce it."""
+        self._sim.kinesis.put_resource_policy(ResourceARN, Policy)
+        return {}
+
+    @operation("GetResourcePolicy")
+    def _get_resource_policy(self, *, ResourceARN: str) -> dict[str, Any]:
+        return {"Policy": self._sim.kinesis.get_resource_policy(ResourceARN)}
+
+    @operation("DeleteResourcePolicy")
+    def _delete_resource_policy(self, *, ResourceARN: str) -> dict[str, Any]:
+        self._sim.kinesis.delete_resource_policy(ResourceARN)
+        return {}
+
+    @operation("DescribeAccountSettings")
+    def _describe_account_settings(self) -> dict[str, Any]:
+        return {"MinimumThroughputBillingCommitment": self._commitment()}
+
+    @operation("UpdateAccountSettings")
+    def _update_account_settings(
+        self, *, MinimumThroughputBillingCommitment: dict[str, str]
+    ) -> dict[str, Any]:
+        status = MinimumThroughputBillingCommitment.get("Status")
+        self._sim.kinesis.update_billing_commitment(status)  # type: ignore[arg-type]
+        return {"MinimumThroughputBillingCommitment": self._commitment()}
+
+    def _commitment(self) -> dict[str, Any]:
+        commitment = self._sim.kinesis.billing_commitment
+        out: dict[str, Any] = {"Status": commitment.status}
+        for member, ms in (
+            ("StartedAt", commitment.started_ms),
+            ("EndedAt", commitment.ended_ms),
+            ("EarliestAllowedEndAt", commitment.earliest_allowed_end_ms),
+        ):
+            if ms is not None:
+                out[member] = responses.epoch_datetime(ms)
+        return out
+
+    # -- queues ---------------------------------------------------------------------------------
+
+    @operation("CreateQueue")
+    def _create_queue(
+        self,
+        *,
+        QueueName: str,
+        StreamConfigurationList: list[dict[str, Any]],
+        QueueAttributes: dict[str, Any] | None = None,
+        Tags: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """The queue is ``CREATING`` for ``sim.timings.consumer_register_s``."""
+        attributes = QueueAttributes or {}
+        configurations = []
+        for config in StreamConfigurationList:
+            position = dict(config.get("StartingPosition") or {"Type": "LATEST"})
+            if "Timestamp" in position:
+                position["Timestamp"] = epoch_seconds(position["Timestamp"])
+            configurations.append({**config, "StartingPosition": position})
+        queue = self._sim.kinesis.queues.create_queue(
+            QueueName,
+            configurations,
+            visibility_timeout_s=attributes.get("VisibilityTimeoutSeconds"),
+            dead_letter=attributes.get("DeadLetterConfiguration"),
+            tags=Tags,
+        )
+        return {"QueueDescription": responses.queue_description(queue)}
+
+    @operation("DescribeQueue")
+    def _describe_queue(self, *, QueueARN: str) -> dict[str, Any]:
+        return {"QueueDescription": responses.queue_description(self._queue(QueueARN))}
+
+    @operation("ListQueues")
+    def _list_queues(
+        self,
+        *,
+        MaxResults: int | None = None,
+        NextToken: str | None = None,
+        StreamFilter: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Queues in creation order; ``NextToken`` continues after ``MaxResults`` (does not
+        expire)."""
+        arns = None if StreamFilter is None else [f["StreamARN"] for f in StreamFilter]
+        queues = self._sim.kinesis.queues.list_queues(stream_arns=arns)
+        start = 0
+        if NextToken is not None:
+            start = _offset(NextToken)
+        size = len(queues) if MaxResults is None else MaxResults
+        page = queues[start : start + size]
+        out: dict[str, Any] = {"QueueSummaries": [responses.queue_summary(q) for q in page]}
+        if start + len(page) < len(queues):
+            out["NextToken"] = _token(start + len(page))
+        return out
+
+    @operation("UpdateQueue")
+    def _update_queue(self, *, QueueARN: str, QueueAttributes: dict[str, Any]) -> dict[str, Any]:
+        queue = self._sim.kinesis.queues.update_queue(
+            QueueARN,
+            visibility_timeout_s=QueueAttributes.get("VisibilityTimeoutSeconds"),
+            dead_letter=QueueAttributes.get("DeadLetterConfiguration"),
+        )
+        return {"QueueDescription": responses.queue_description(queue)}
+
+    @operation("DeleteQueue")
+    def _delete_queue(self, *, QueueARN: str) -> dict[str, Any]:
+        self._sim.kinesis.queues.delete_queue(QueueARN)
+        return {}
+
+    def _queue(self, arn: str) -> Queue:
+        return self._sim.kinesis.queues.queue(arn)
+
+    @operation("ReceiveQueueRecords")
+    def _receive_queue_records(
+        self,
+        *,
+        QueueARN: str,
+        Limit: int = 10,
+        WaitTimeSeconds: int | None = None,
+        VisibilityTimeoutSeconds: int | None = None,
+    ) -> dict[str, Any]:
+        """Returns at once: ``WaitTimeSeconds`` (1-20) is checked, not waited (advance the
+        simulator to let visibility timeouts pass)."""
+        return self._receive(QueueARN, Limit, WaitTimeSeconds, VisibilityTimeoutSeconds, False)
+
+    @operation("ReceiveDeadLetterQueueRecords")
+    def _receive_dead_letter_queue_records(
+        self,
+        *,
+        QueueARN: str,
+        Limit: int = 10,
+        WaitTimeSeconds: int | None = None,
+        VisibilityTimeoutSeconds: int | None = None,
+    ) -> dict[str, Any]:
+        """Returns at once, as ReceiveQueueRecords."""
+        return self._receive(QueueARN, Limit, WaitTimeSeconds, VisibilityTimeoutSeconds, True)
+
+    def _receive(
+        self, arn: str, limit: int, wait_s: int | None, visibility_s: int | None, dead: bool
+    ) -> dict[str, Any]:
+        _check_wait(wait_s)
+        queue = self._queue(arn)
+        receive = queue.receive_dead_letters if dead else queue.receive
+        records = receive(limit=limit, visibility_timeout_s=visibility_s)
+        return {"QueueRecords": [responses.queue_record(r) for r in records]}
+
+    @operation("AcknowledgeQueueRecords")
+    def _acknowledge_queue_records(
+        self, *, QueueARN: str, Entries: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        handles = [e["ReceiptHandle"] for e in Entries]
+        return responses.entry_results(self._queue(QueueARN).acknowledge(handles))
+
+    @operation("AcknowledgeDeadLetterQueueRecords")
+    def _acknowledge_dead_letter_queue_records(
+        self, *, QueueARN: str, Entries: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        handles = [e["ReceiptHandle"] for e in Entries]
+        return responses.entry_results(self._queue(QueueARN).acknowledge(handles, dead=True))
+
+    @operation("UpdateQueueRecordsVisibility")
+    def _update_queue_records_visibility(
+        self, *, QueueARN: str, Entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        pairs = [(e["ReceiptHandle"], e["VisibilityTimeoutSeconds"]) for e in Entries]
+        return responses.entry_results(self._queue(QueueARN).change_visibility(pairs))
+
+    @operation("UpdateDeadLetterQueueRecordsVisibility")
+    def _update_dead_letter_queue_records_visibility(
+        self, *, QueueARN: str, Entries: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        pairs = [(e["ReceiptHandle"], e["VisibilityTimeoutSeconds"]) for e in Entries]
+        return responses.entry_results(self._queue(QueueARN).change_visibility(pairs, dead=True))
+
+    @operation("RestoreDeadLetterQueueRecords")
+    def _restore_dead_letter_queue_records(
+        self, *, QueueARN: str, Entries: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        handles = [e["ReceiptHandle"] for e in Entries]
+        return responses.entry_results(self._queue(QueueARN).restore(handles))
+
     # -- enhanced fan-out -----------------------------------------------------------------------
 
     @operation("RegisterStreamConsumer")
     def _register_stream_consumer(self, *, StreamARN: str, ConsumerName: str) -> dict[str, Any]:
         consumer = self._sim.kinesis.register_stream_consumer(StreamARN, ConsumerName)
-        return {"Consumer": consumer.summary()}
+        return {"Consumer": responses.consumer(consumer.description())}
 
     @operation("DescribeStreamConsumer")
     def _describe_stream_consumer(
@@ -350,17 +722,22 @@ class KinesisClient(Client):
         ConsumerName: str | None = None,
         ConsumerARN: str | None = None,
     ) -> dict[str, Any]:
-        return self._sim.kinesis.describe_stream_consumer(
+        description = self._sim.kinesis.describe_stream_consumer(
             stream_arn=StreamARN, consumer_name=ConsumerName, consumer_arn=ConsumerARN
         )
+        return {"ConsumerDescription": responses.consumer_description(description)}
 
     @operation("ListStreamConsumers")
     def _list_stream_consumers(
         self, *, StreamARN: str, NextToken: str | None = None, MaxResults: int | None = None
     ) -> dict[str, Any]:
-        return self._sim.kinesis.list_stream_consumers(
+        page = self._sim.kinesis.list_stream_consumers(
             StreamARN, max_results=MaxResults, next_token=NextToken
         )
+        out: dict[str, Any] = {"Consumers": [responses.consumer(c) for c in page.consumers]}
+        if page.next_token is not None:
+            out["NextToken"] = page.next_token
+        return out
 
     @operation("DeregisterStreamConsumer")
     def _deregister_stream_consumer(
@@ -385,3 +762,7 @@ class KinesisClient(Client):
             position["Timestamp"] = epoch_seconds(position["Timestamp"])
         subscription = self._sim.kinesis.subscribe_to_shard(ConsumerARN, ShardId, position)
         return {"EventStream": EventStream(subscription)}
+
+
+for _name, _what in NOT_SIMULATED.items():
+    setattr(KinesisClient, snake_case(_name), _not_simulated(_name, _what))

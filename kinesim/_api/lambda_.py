@@ -7,26 +7,38 @@ import base64
 import json
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from kinesim._api import _lambda_responses
 from kinesim._api._base import STATUS, Client, StreamingBody, epoch_seconds, operation, read_blob
-from kinesim._errors import KinesimValueError
+from kinesim._errors import InvalidParameterValueException, KinesimValueError
 from kinesim._esm.mapping import EventSourceMapping
 from kinesim._lambda.function import Function
+from kinesim._lambda.package import (
+    DeploymentPackage,
+    PackageHandler,
+    check_runtime,
+    read_s3_package,
+)
+
+if TYPE_CHECKING:
+    from kinesim._destinations.s3 import S3Service
 
 __all__ = ["LambdaClient"]
 
-_CODE_HINT = "kinesim runs a Python callable: pass it as handler= (Code and ImageUri are not read)"
 _LOG_TAIL_BYTES = 4096
+#: ListEventSourceMappings returns at most this many a page ("a maximum of 100 items in each
+#: response, even if you set the number higher", Lambda API reference).
+_LIST_PAGE = 100
 
 
 def _configuration(fn: Function) -> dict[str, Any]:
     """FunctionConfiguration, as GetFunction and CreateFunction return it."""
     modified = datetime.fromtimestamp(fn._sim.now_ms / 1000, timezone.utc)
-    return {
+    out: dict[str, Any] = {
         "FunctionName": fn.name,
         "FunctionArn": fn.arn,
-        "Runtime": "python3.12",
+        "Runtime": fn.runtime or "python3.12",
         "Role": fn.role,
         "Handler": fn.handler_name or "kinesim.handler",
         "Timeout": fn.timeout,
@@ -38,6 +50,37 @@ def _configuration(fn: Function) -> dict[str, Any]:
         "PackageType": "Zip",
         "Architectures": ["x86_64"],
     }
+    package = _package(fn)
+    if package is not None:
+        out["CodeSize"] = package.size
+        out["CodeSha256"] = package.sha256
+    return out
+
+
+def _package(fn: Function) -> DeploymentPackage | None:
+    """The function's deployment package (None for a Python callable handler)."""
+    handler = fn.handler
+    return handler.package if isinstance(handler, PackageHandler) else None
+
+
+def _code(code: dict[str, Any], s3: S3Service) -> bytes:
+    """FunctionCode's zip: ``ZipFile`` bytes, or an object put in the simulator's S3."""
+    unsupported = sorted(set(code) - {"ZipFile", "S3Bucket", "S3Key"})
+    if unsupported:
+        raise KinesimValueError(
+            f"kinesim reads Code.ZipFile or Code.S3Bucket + Code.S3Key, not {unsupported}"
+        )
+    if "ZipFile" in code:
+        if "S3Bucket" in code or "S3Key" in code:
+            raise InvalidParameterValueException(
+                "Please do not provide other FunctionCode parameters when providing a ZipFile."
+            )
+        return read_blob(code["ZipFile"])
+    if "S3Bucket" not in code or "S3Key" not in code:
+        raise InvalidParameterValueException(
+            "Please provide a source for function code: ZipFile, or S3Bucket and S3Key."
+        )
+    return read_s3_package(s3, code["S3Bucket"], code["S3Key"])
 
 
 def _settings(
@@ -92,12 +135,7 @@ class LambdaClient(Client):
 
     # -- functions ------------------------------------------------------------------------------
 
-    @operation(
-        "CreateFunction",
-        status=201,
-        not_required=("Role", "Code"),
-        hints={"Code": _CODE_HINT},
-    )
+    @operation("CreateFunction", status=201, not_required=("Role", "Code"))
     def _create_function(
         self,
         *,
@@ -106,30 +144,55 @@ class LambdaClient(Client):
         duration: Any = 0.0,
         cold_start: Any = 0.0,
         Role: str | None = None,
+        Code: dict[str, Any] | None = None,
         Timeout: int = 3,
         MemorySize: int = 128,
         Runtime: str | None = None,
         Handler: str | None = None,
         Description: str | None = None,
     ) -> dict[str, Any]:
-        """kinesim's keywords: ``handler`` (the Python callable, or ``"module:function"``),
-        ``duration`` and ``cold_start`` (seconds or a duration model), as
-        ``sim.lambda_.create_function`` takes them. ``Runtime``, ``Handler`` and
-        ``Description`` are echoed, not used."""
-        fn = self._sim.lambda_.create_function(
-            FunctionName,
-            handler,
-            timeout=Timeout,
-            memory_mb=MemorySize,
-            duration=duration,
-            cold_start=cold_start,
-            role=Role,
-        )
-        out = _configuration(fn)
-        if Runtime is not None:
-            out["Runtime"] = Runtime
-        if Handler is not None:
-            out["Handler"] = Handler
+        """``Code={"ZipFile": ...}`` (or ``{"S3Bucket", "S3Key"}`` of an object put in the
+        simulator's S3) with ``Handler="module.function"`` and a Python ``Runtime`` loads the
+        handler from the zip, in the function's own module namespace. Without ``Code``,
+        kinesim's ``handler`` keyword gives the code (a Python callable, or
+        ``"module:function"``); ``Runtime`` and ``Handler`` are then echoed, not used.
+        ``duration`` and ``cold_start`` (seconds or a duration model) are kinesim's, as
+        ``sim.lambda_.create_function`` takes them."""
+        if Code is not None:
+            if handler is not None:
+                raise KinesimValueError(
+                    "give the code once: Code (a deployment package, with Handler) or kinesim's "
+                    "handler= (a Python callable), not both"
+                )
+            fn = self._sim.lambda_.create_function(
+                FunctionName,
+                Handler,
+                timeout=Timeout,
+                memory_mb=MemorySize,
+                duration=duration,
+                cold_start=cold_start,
+                role=Role,
+                package=_code(dict(Code), self._sim.s3),
+                runtime=Runtime,
+            )
+            out = _configuration(fn)
+        else:
+            if Runtime is not None:
+                check_runtime(Runtime)  # refused as AWS refuses it, even when only echoed
+            fn = self._sim.lambda_.create_function(
+                FunctionName,
+                handler,
+                timeout=Timeout,
+                memory_mb=MemorySize,
+                duration=duration,
+                cold_start=cold_start,
+                role=Role,
+            )
+            out = _configuration(fn)
+            if Runtime is not None:
+                out["Runtime"] = Runtime
+            if Handler is not None:
+                out["Handler"] = Handler
         if Description is not None:
             out["Description"] = Description
         return out
@@ -252,20 +315,41 @@ class LambdaClient(Client):
                 FilterCriteria=FilterCriteria,
             ),
         )
-        return mapping.describe()
+        return _lambda_responses.event_source_mapping(mapping.describe())
 
     @operation("GetEventSourceMapping")
     def _get_event_source_mapping(self, *, UUID: str) -> dict[str, Any]:
-        return self._sim.lambda_.get_event_source_mapping(UUID).describe()
+        mapping = self._sim.lambda_.get_event_source_mapping(UUID)
+        return _lambda_responses.event_source_mapping(mapping.describe())
 
     @operation("ListEventSourceMappings")
     def _list_event_source_mappings(
-        self, *, EventSourceArn: str | None = None, FunctionName: str | None = None
+        self,
+        *,
+        EventSourceArn: str | None = None,
+        FunctionName: str | None = None,
+        Marker: str | None = None,
+        MaxItems: int = _LIST_PAGE,
     ) -> dict[str, Any]:
+        """At most 100 mappings a page, as AWS, whatever ``MaxItems`` says; ``NextMarker``
+        continues (boto3's paginator sends it back as ``Marker``)."""
         mappings: list[EventSourceMapping] = self._sim.lambda_.list_event_source_mappings(
             function=FunctionName, source=EventSourceArn
         )
-        return {"EventSourceMappings": [m.describe() for m in mappings]}
+        start = 0
+        if Marker is not None:
+            if not Marker.isdigit():
+                raise InvalidParameterValueException(f"Invalid marker: {Marker}")
+            start = int(Marker)
+        end = start + min(MaxItems, _LIST_PAGE)
+        out: dict[str, Any] = {
+            "EventSourceMappings": [
+                _lambda_responses.event_source_mapping(m.describe()) for m in mappings[start:end]
+            ]
+        }
+        if end < len(mappings):
+            out["NextMarker"] = str(end)
+        return out
 
     @operation("UpdateEventSourceMapping", status=202)
     def _update_event_source_mapping(
@@ -303,8 +387,10 @@ class LambdaClient(Client):
             changes["enabled"] = Enabled
         if DestinationConfig is not None:
             changes["on_failure"] = _on_failure(DestinationConfig)
-        return self._sim.lambda_.update_event_source_mapping(UUID, **changes).describe()
+        mapping = self._sim.lambda_.update_event_source_mapping(UUID, **changes)
+        return _lambda_responses.event_source_mapping(mapping.describe())
 
     @operation("DeleteEventSourceMapping", status=202)
     def _delete_event_source_mapping(self, *, UUID: str) -> dict[str, Any]:
-        return self._sim.lambda_.delete_event_source_mapping(UUID).describe()
+        mapping = self._sim.lambda_.delete_event_source_mapping(UUID)
+        return _lambda_responses.event_source_mapping(mapping.describe())

@@ -100,7 +100,8 @@ class FanoutPoller(ShardPoller):
         try:
             sub = consumer.subscribe(
                 self.shard.shard_id,
-                {"Type": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": continuation},
+                "AFTER_SEQUENCE_NUMBER",
+                sequence_number=continuation,
                 on_event=self._on_event,
                 on_end=self._on_end,
                 keep_events=False,

@@ -14,12 +14,12 @@ in flight completes and is settled); ``Enabling`` -> ``Enabled`` resumes from th
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import AWSError, KinesimError, TooManyRequestsException
 from kinesim._esm import destinations, permissions
 from kinesim._esm.config import MappingSettings
+from kinesim._esm.description import MappingDescription
 from kinesim._esm.efo_reader import FanoutPoller
 from kinesim._esm.filters import RecordFilter, compile_filters
 from kinesim._esm.poller import ShardPoller
@@ -369,49 +369,22 @@ class EventSourceMapping:
 
     # -- the AWS view -------------------------------------------------------------------------
 
-    def describe(self) -> dict[str, Any]:
-        """The mapping as ``GetEventSourceMapping`` returns it (Kinesis fields only)."""
-        settings = self.settings
-        on_failure: dict[str, Any] = {}
-        if self.destination is not None:
-            on_failure["Destination"] = self.destination.arn
-        out: dict[str, Any] = {
-            "BatchSize": settings.batch_size,
-            "BisectBatchOnFunctionError": settings.bisect_on_error,
-            "DestinationConfig": {"OnFailure": on_failure},
-            "EventSourceArn": self.source_arn,
-            "EventSourceMappingArn": self.arn,
-        }
-        if settings.filters:
-            out["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in settings.filters]}
-        out.update(
-            {
-                "FunctionArn": self.function.arn,
-                "FunctionResponseTypes": (
-                    ["ReportBatchItemFailures"] if settings.report_batch_item_failures else []
-                ),
-                "LastModified": _datetime(self.last_modified_ms),
-                "LastProcessingResult": self.last_processing_result,
-                "MaximumBatchingWindowInSeconds": settings.batching_window,
-                "MaximumRecordAgeInSeconds": settings.max_record_age,
-                "MaximumRetryAttempts": settings.max_retry_attempts,
-                "ParallelizationFactor": settings.parallelization_factor,
-                "StartingPosition": self.starting_position,
-            }
+    def describe(self) -> MappingDescription:
+        """The mapping's configuration and state now (GetEventSourceMapping)."""
+        return MappingDescription(
+            uuid=self.uuid,
+            arn=self.arn,
+            function_arn=self.function.arn,
+            source_arn=self.source_arn,
+            state=self.state,
+            state_transition_reason=self.state_transition_reason,
+            last_processing_result=self.last_processing_result,
+            last_modified_ms=self.last_modified_ms,
+            starting_position=self.starting_position,
+            starting_position_timestamp=self.starting_position_timestamp,
+            destination_arn=None if self.destination is None else self.destination.arn,
+            settings=self.settings,
         )
-        if self.starting_position_timestamp is not None:
-            out["StartingPositionTimestamp"] = _datetime(
-                round(self.starting_position_timestamp * 1000)
-            )
-        out.update(
-            {
-                "State": self.state,
-                "StateTransitionReason": self.state_transition_reason,
-                "TumblingWindowInSeconds": settings.tumbling_window,
-                "UUID": self.uuid,
-            }
-        )
-        return out
 
     # -- status -------------------------------------------------------------------------------
 
@@ -460,9 +433,3 @@ class EventSourceMapping:
             f"<EventSourceMapping {self.uuid} {self.function.name} <- {self.stream.name} "
             f"{self.state}>"
         )
-
-
-def _datetime(epoch_ms: int) -> datetime:
-    return datetime.fromtimestamp(epoch_ms // 1000, timezone.utc).replace(
-        microsecond=(epoch_ms % 1000) * 1000
-    )

@@ -25,18 +25,26 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
-from kinesim._kinesis.fanout.consumers import KinesisFanoutMixin
-from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorState
-from kinesim._kinesis.shard import MAX_READ_RECORDS, Record, Shard
-from kinesim._kinesis.stream import (
+from kinesim._kinesis.control import (
     MAX_RETENTION_HOURS,
     MAX_SHARDS_PER_STREAM,
     MIN_RETENTION_HOURS,
-    PutRecordResult,
-    PutRecordsResult,
-    Stream,
-    _check_tags,
+    RECORD_DISTRIBUTION_STRATEGIES,
 )
+from kinesim._kinesis.descriptions import (
+    AccountLimits,
+    ChildShard,
+    ShardPage,
+    StreamDescription,
+    StreamPage,
+    StreamSummary,
+)
+from kinesim._kinesis.fanout.consumers import KinesisFanoutMixin
+from kinesim._kinesis.iterators import ITERATOR_TTL_MS, IteratorCodec, IteratorState
+from kinesim._kinesis.queues import QueueService
+from kinesim._kinesis.resources import BillingCommitment, KinesisResourcesMixin, check_tags
+from kinesim._kinesis.shard import MAX_READ_RECORDS, Record, Shard
+from kinesim._kinesis.stream import PutRecordResult, PutRecordsResult, Stream
 from kinesim._kinesis.validate import check_enum, check_int, check_name, check_str
 
 if TYPE_CHECKING:
@@ -89,10 +97,10 @@ class GetRecordsResult:
     records: list[Record]
     next_shard_iterator: str | None
     millis_behind_latest: int
-    child_shards: list[dict[str, Any]] = field(default_factory=list)
+    child_shards: list[ChildShard] = field(default_factory=list)
 
 
-class KinesisService(KinesisFanoutMixin):
+class KinesisService(KinesisFanoutMixin, KinesisResourcesMixin):
     """Kinesis Data Streams for one simulator (``sim.kinesis``)."""
 
     def __init__(self, sim: Simulator) -> None:
@@ -101,6 +109,10 @@ class KinesisService(KinesisFanoutMixin):
         key = sim.random("kinesis.iterators").getrandbits(256).to_bytes(32, "big")
         self._codec = IteratorCodec(key)
         self._serial = 0
+        #: Kinesis queues (CreateQueue, ReceiveQueueRecords, ...).
+        self.queues = QueueService(sim)
+        self._commitment = BillingCommitment("DISABLED")
+        self._commitment_end = None
 
     def __repr__(self) -> str:
         return f"<KinesisService {len(self._streams)} streams>"
@@ -160,10 +172,13 @@ class KinesisService(KinesisFanoutMixin):
         mode: str | None = None,
         tags: Mapping[str, str] | None = None,
         max_record_size_kib: int = 1024,
+        warm_throughput_mibps: int | None = None,
+        record_distribution_strategy: str | None = None,
     ) -> Stream:
         """CreateStream. ``mode`` is ``"PROVISIONED"`` (needs ``shard_count``) or
         ``"ON_DEMAND"`` (starts with 4 shards); without a mode, a ``shard_count`` means
-        provisioned and none means on-demand, as AWS decides."""
+        provisioned and none means on-demand, as AWS decides. ``warm_throughput_mibps`` and
+        ``record_distribution_strategy`` (on-demand only) are stored and reported."""
         check_name(name, "streamName")
         if shard_count is not None:
             check_int(shard_count, "shardCount", minimum=1)
@@ -185,9 +200,24 @@ class KinesisService(KinesisFanoutMixin):
             raise ValidationException(
                 "ShardCount must not be specified for streams in ON_DEMAND capacity mode."
             )
+        if warm_throughput_mibps is not None:
+            check_int(warm_throughput_mibps, "warmThroughputMiBps", minimum=0)
+        if record_distribution_strategy is not None:
+            check_enum(
+                record_distribution_strategy,
+                "recordDistributionStrategy",
+                RECORD_DISTRIBUTION_STRATEGIES,
+            )
+        if mode == "PROVISIONED" and (
+            warm_throughput_mibps is not None or record_distribution_strategy is not None
+        ):
+            raise ValidationException(
+                "WarmThroughputMiBps and RecordDistributionStrategy are only supported for "
+                "streams in ON_DEMAND capacity mode."
+            )
         checked_tags: dict[str, str] = {}
         if tags:
-            checked_tags = _check_tags(tags)
+            checked_tags = check_tags(tags)
         if name in self._streams:
             raise ResourceInUseException(
                 f"Stream {name} under account {self.sim.account_id} already exists."
@@ -214,6 +244,8 @@ class KinesisService(KinesisFanoutMixin):
             retention_hours=retention_hours,
             max_record_size_kib=max_record_size_kib,
             tags=checked_tags,
+            warm_throughput_mibps=warm_throughput_mibps,
+            record_distribution_strategy=record_distribution_strategy,
         )
         self._streams[name] = stream
         delay_ms = seconds_to_ms(self.sim.timings.stream_create_s, "stream_create_s")
@@ -247,6 +279,11 @@ class KinesisService(KinesisFanoutMixin):
             raise ResourceInUseException(
                 f"Stream {stream.name} under account {self.sim.account_id} is already being "
                 "deleted."
+            )
+        if stream.queue_count:
+            raise ResourceInUseException(
+                f"Stream {stream.name} under account {self.sim.account_id} has queues. Delete "
+                "them with DeleteQueue before you delete the stream."
             )
         if stream._consumers and not enforce_consumer_deletion:
             raise ResourceInUseException(
@@ -290,8 +327,9 @@ class KinesisService(KinesisFanoutMixin):
         limit: int = 100,
         exclusive_start_shard_id: str | None = None,
         stream_arn: str | None = None,
-    ) -> dict[str, Any]:
-        """DescribeStream's ``StreamDescription`` (at most 100 shards; ``HasMoreShards``)."""
+    ) -> StreamDescription:
+        """DescribeStream: the stream's state and at most 100 shards after
+        ``exclusive_start_shard_id`` (``has_more_shards`` says whether more follow)."""
         check_int(limit, "limit", minimum=1, maximum=10000)
         stream = self._resolve(stream_name, stream_arn)
         shards = stream.shards
@@ -299,60 +337,39 @@ class KinesisService(KinesisFanoutMixin):
             check_str(exclusive_start_shard_id, "exclusiveStartShardId", max_len=128)
             shards = [s for s in shards if s.shard_id > exclusive_start_shard_id]
         page = shards[: min(limit, 100)]
-        summary = stream.summary()
-        return {
-            "StreamName": stream.name,
-            "StreamARN": stream.arn,
-            "StreamStatus": stream.status,
-            "StreamModeDetails": summary["StreamModeDetails"],
-            "Shards": [stream.shard_description(s) for s in page],
-            "HasMoreShards": len(shards) > len(page),
-            "RetentionPeriodHours": stream.retention_hours,
-            "StreamCreationTimestamp": stream.creation_timestamp,
-            "EnhancedMonitoring": summary["EnhancedMonitoring"],
-            "EncryptionType": stream.encryption_type,
-            **({"KeyId": stream.key_id} if stream.key_id is not None else {}),
-        }
+        return StreamDescription(
+            stream.summary(),
+            tuple(stream.shard_description(s) for s in page),
+            len(shards) > len(page),
+        )
 
     def describe_stream_summary(
         self, stream_name: str | None = None, *, stream_arn: str | None = None
-    ) -> dict[str, Any]:
-        """DescribeStreamSummary's ``StreamDescriptionSummary``."""
+    ) -> StreamSummary:
+        """DescribeStreamSummary."""
         return self._resolve(stream_name, stream_arn).summary()
 
     def list_streams(
         self, *, limit: int = 100, exclusive_start_stream_name: str | None = None
-    ) -> dict[str, Any]:
-        """ListStreams: names in alphabetical order, with summaries."""
+    ) -> StreamPage:
+        """ListStreams: streams in name order, at most ``min(limit, 100)`` after
+        ``exclusive_start_stream_name``."""
         check_int(limit, "limit", minimum=1, maximum=10000)
         streams = sorted(self._streams.values(), key=lambda s: s.name)
         if exclusive_start_stream_name is not None:
             check_name(exclusive_start_stream_name, "exclusiveStartStreamName")
             streams = [s for s in streams if s.name > exclusive_start_stream_name]
         page = streams[: min(limit, 100)]
-        return {
-            "StreamNames": [s.name for s in page],
-            "HasMoreStreams": len(streams) > len(page),
-            "StreamSummaries": [
-                {
-                    "StreamName": s.name,
-                    "StreamARN": s.arn,
-                    "StreamStatus": s.status,
-                    "StreamModeDetails": {"StreamMode": s.mode},
-                    "StreamCreationTimestamp": s.creation_timestamp,
-                }
-                for s in page
-            ],
-        }
+        return StreamPage(tuple(s.summary() for s in page), len(streams) > len(page))
 
-    def describe_limits(self) -> dict[str, int]:
+    def describe_limits(self) -> AccountLimits:
         """DescribeLimits for this account."""
-        return {
-            "ShardLimit": ACCOUNT_SHARD_LIMIT,
-            "OpenShardCount": sum(len(s._open) for s in self._streams.values()),
-            "OnDemandStreamCount": sum(1 for s in self._streams.values() if s.mode == "ON_DEMAND"),
-            "OnDemandStreamCountLimit": ON_DEMAND_STREAM_LIMIT,
-        }
+        return AccountLimits(
+            shard_limit=ACCOUNT_SHARD_LIMIT,
+            open_shard_count=sum(len(s._open) for s in self._streams.values()),
+            on_demand_stream_count=sum(1 for s in self._streams.values() if s.mode == "ON_DEMAND"),
+            on_demand_stream_count_limit=ON_DEMAND_STREAM_LIMIT,
+        )
 
     def list_shards(
         self,
@@ -363,7 +380,7 @@ class KinesisService(KinesisFanoutMixin):
         max_results: int | None = None,
         shard_filter: Mapping[str, Any] | None = None,
         stream_arn: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ShardPage:
         """ListShards with AWS's shard filters and pagination (tokens expire after 300 s)."""
         if max_results is not None:
             check_int(max_results, "maxResults", minimum=1, maximum=10000)
@@ -399,9 +416,9 @@ class KinesisService(KinesisFanoutMixin):
                 check_str(exclusive_start_shard_id, "exclusiveStartShardId", max_len=128)
                 shards = [s for s in shards if s.shard_id > exclusive_start_shard_id]
         page = shards[:page_size]
-        out: dict[str, Any] = {"Shards": [stream.shard_description(s) for s in page]}
+        token = None
         if len(shards) > len(page):
-            out["NextToken"] = self._codec.encode(
+            token = self._codec.encode(
                 IteratorState(
                     "ls",
                     stream.name,
@@ -412,7 +429,7 @@ class KinesisService(KinesisFanoutMixin):
                     f"{spec[0]}:{spec[1]}",
                 )
             )
-        return out
+        return ShardPage(tuple(stream.shard_description(s) for s in page), token)
 
     def _filter_spec(
         self, stream: Stream, shard_filter: Mapping[str, Any] | None
@@ -588,7 +605,7 @@ class KinesisService(KinesisFanoutMixin):
         if read.throttled:
             raise ProvisionedThroughputExceededException(stream._rate_exceeded(shard))
         records = shard.records(read.start, read.end)
-        children: list[dict[str, Any]] = []
+        children: list[ChildShard] = []
         next_iterator: str | None
         if read.at_shard_end:
             next_iterator = None

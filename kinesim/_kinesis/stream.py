@@ -1,14 +1,13 @@
-"""A Kinesis data stream: its shards, routing, writes, retention, resharding and state.
+"""A Kinesis data stream: its shards, routing, writes and state.
 
 The stream owns its shards (creation order), keeps the open ones sorted by hash key for routing,
-trims records on a timer at the oldest record's expiry, and runs control-plane changes through
-:attr:`Simulator.timings` (instant by default).
+and runs control-plane changes through :attr:`Simulator.timings` (instant by default). Retention,
+resharding and the other control-plane operations are in :mod:`kinesim._kinesis.control`.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,21 +18,28 @@ from kinesim._core.scheduler import seconds_to_ms
 from kinesim._errors import (
     InvalidArgumentException,
     KinesimTypeError,
-    LimitExceededException,
     ProvisionedThroughputExceededException,
     ResourceInUseException,
     ResourceNotFoundException,
     ValidationException,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.control import (
+    HOUR_MS,
+    StreamControlMixin,
+    canonical_shard_id,
+    start_of,
+)
+from kinesim._kinesis.descriptions import (
+    ChildShard,
+    ShardDescription,
+    StreamSummary,
+)
 from kinesim._kinesis.fanout.consumers import StreamConsumersMixin
 from kinesim._kinesis.hashing import HASH_KEY_PATTERN, MAX_HASH_KEY, even_ranges, hash_key_of
 from kinesim._kinesis.shard import MIB, Shard, ShardRead
 from kinesim._kinesis.validate import (
     as_bytes,
-    check_enum,
-    check_int,
-    check_list,
     check_str,
     fail,
 )
@@ -48,29 +54,12 @@ __all__ = [
     "PutRecordsResult",
     "PutRecordsResultEntry",
     "Stream",
+    "canonical_shard_id",
 ]
 
 NS = "AWS/Kinesis"
-#: kinesim's own metrics (AWS has no metric for records lost to retention).
-KINESIM_NS = "kinesim/Kinesis"
-HOUR_MS = 3_600_000
-MIN_RETENTION_HOURS = 24
-MAX_RETENTION_HOURS = 8760
 MAX_PUT_RECORDS = 500
 MAX_PUT_RECORDS_BYTES = 10 * MIB
-MAX_SHARDS_PER_STREAM = 10_000
-SHARD_LEVEL_METRICS = (
-    "IncomingBytes",
-    "IncomingRecords",
-    "OutgoingBytes",
-    "OutgoingRecords",
-    "WriteProvisionedThroughputExceeded",
-    "ReadProvisionedThroughputExceeded",
-    "IteratorAgeMilliseconds",
-    "ALL",
-)
-_SCALINGS_PER_DAY = 10
-_DAY_MS = 86_400_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +94,7 @@ def _epoch_datetime(ms: int) -> datetime:
     return datetime.fromtimestamp(ms // 1000, timezone.utc).replace(microsecond=(ms % 1000) * 1000)
 
 
-class Stream(StreamConsumersMixin):
+class Stream(StreamControlMixin, StreamConsumersMixin):
     """A Kinesis data stream. Create one with ``sim.kinesis.create_stream``."""
 
     def __init__(
@@ -118,6 +107,8 @@ class Stream(StreamConsumersMixin):
         retention_hours: int,
         max_record_size_kib: int,
         tags: Mapping[str, str],
+        warm_throughput_mibps: int | None = None,
+        record_distribution_strategy: str | None = None,
     ) -> None:
         sim = service.sim
         self.sim: Simulator = sim
@@ -135,6 +126,13 @@ class Stream(StreamConsumersMixin):
         self.encryption_type = "NONE"
         self.key_id: str | None = None
         self.shard_level_metrics: set[str] = set()
+        #: PutResourcePolicy's JSON text (stored and returned, not enforced).
+        self.resource_policy: str | None = None
+        #: On-demand warm throughput in MiB/s (None: not configured); stored, not simulated.
+        self.warm_throughput_mibps: int | None = warm_throughput_mibps
+        #: On-demand record distribution: "AUTO" or "USER_PARTITION_KEY" (routing is always by
+        #: partition key in kinesim).
+        self.record_distribution_strategy: str | None = record_distribution_strategy
         #: Enhanced fan-out consumers by name (the fan-out module registers them here).
         self._consumers: dict[str, Any] = {}
         self._next_index = 0
@@ -168,14 +166,30 @@ class Stream(StreamConsumersMixin):
         return list(self._open)
 
     def shard(self, shard_id: str) -> Shard:
-        """The shard ``shard_id``; ``ResourceNotFoundException`` if it does not exist (any more)."""
+        """The shard ``shard_id``; ``ResourceNotFoundException`` if it does not exist (any more).
+
+        Ids are read as AWS reads them: ``"shardId-5"``, ``"shard-5"`` and ``"5"`` all name
+        ``shardId-000000000005``.
+        """
         shard = self._shards.get(shard_id) if isinstance(shard_id, str) else None
+        if shard is not None:
+            return shard
+        canonical = canonical_shard_id(shard_id)
+        if canonical is None:
+            raise self._shard_not_found(shard_id)
+        shard = self._shards.get(canonical)
         if shard is None:
             raise ResourceNotFoundException(
-                f"Shard {shard_id} in stream {self.name} under account {self.account_id} "
+                f"Shard {canonical} in stream {self.name} under account {self.account_id} "
                 "does not exist"
             )
         return shard
+
+    def _shard_not_found(self, shard_id: object) -> ResourceNotFoundException:
+        return ResourceNotFoundException(
+            f"Could not find shard {shard_id} in stream {self.name} under account "
+            f"{self.account_id}."
+        )
 
     def children_of(self, shard_id: str) -> list[Shard]:
         """The shards created from ``shard_id`` by a split or merge (empty while it is open).
@@ -185,23 +199,18 @@ class Stream(StreamConsumersMixin):
         """
         return list(self._children.get(_shard_id(shard_id), []))
 
-    def child_shards(self, shard_id: str) -> list[dict[str, Any]]:
-        """AWS's ``ChildShards`` for a closed shard: each child, its parents, its hash key range
-        (what GetRecords and SubscribeToShard return at the end of a shard)."""
-        children = []
-        for child in self.children_of(shard_id):
-            parents = [p for p in (child.parent_shard_id, child.adjacent_parent_shard_id) if p]
-            children.append(
-                {
-                    "ShardId": child.shard_id,
-                    "ParentShards": parents,
-                    "HashKeyRange": {
-                        "StartingHashKey": str(child.hash_key_start),
-                        "EndingHashKey": str(child.hash_key_end),
-                    },
-                }
+    def child_shards(self, shard_id: str) -> list[ChildShard]:
+        """The children of a closed shard, with their parents and hash key ranges (what
+        GetRecords and SubscribeToShard report at the end of a shard)."""
+        return [
+            ChildShard(
+                child.shard_id,
+                tuple(p for p in (child.parent_shard_id, child.adjacent_parent_shard_id) if p),
+                child.hash_key_start,
+                child.hash_key_end,
             )
-        return children
+            for child in self.children_of(shard_id)
+        ]
 
     def parents_of(self, shard_id: str) -> tuple[str | None, str | None]:
         """``(parent_shard_id, adjacent_parent_shard_id)`` of any shard ever in the stream."""
@@ -243,7 +252,7 @@ class Stream(StreamConsumersMixin):
         return shard
 
     def _reroute(self) -> None:
-        self._open = sorted((s for s in self._shards.values() if not s.closed), key=_start_of)
+        self._open = sorted((s for s in self._shards.values() if not s.closed), key=start_of)
         self._open_starts = [s.hash_key_start for s in self._open]
 
     def _close(self, shard: Shard) -> None:
@@ -273,6 +282,11 @@ class Stream(StreamConsumersMixin):
                 f"Stream {self.name} under account {self.account_id} not ACTIVE, "
                 f"instead in state {self.status}"
             )
+
+    @property
+    def queue_count(self) -> int:
+        """How many Kinesis queues deliver this stream's records."""
+        return len(self.service.queues.on_stream(self))
 
     def _require_provisioned(self, operation: str) -> None:
         if self.mode != "PROVISIONED":
@@ -571,442 +585,50 @@ class Stream(StreamConsumersMixin):
             )
         return PutRecordsResult(failed, results, self.encryption_type)
 
-    # -- retention ----------------------------------------------------------------------------
-
-    def _schedule_expiry(self, shard: Shard) -> None:
-        if shard._expiry_timer is not None:
-            shard._expiry_timer.cancel()
-            shard._expiry_timer = None
-        if self._deleted or shard.shard_id not in self._shards:
-            return
-        if shard.trim_index < shard.end_index:
-            when_ms = shard._arrival[shard.trim_index - shard._base] + self.retention_ms
-        elif shard.closed_ms is not None:
-            when_ms = shard.closed_ms + self.retention_ms
-        else:
-            return
-        shard._expiry_timer = self.sim.call_at_ms(
-            max(when_ms, self.sim.now_ms), self._expiry_due, shard
-        )
-
-    def _expiry_due(self, shard: Shard) -> None:
-        shard._expiry_timer = None
-        self._expire(shard)
-        self._schedule_expiry(shard)
-
-    def _expire(self, shard: Shard) -> bool:
-        """Trim what has outlived retention in ``shard``; expire a closed shard. True if any."""
-        now_ms = self.sim.now_ms
-        cutoff_ms = now_ms - self.retention_ms
-        changed = False
-        if shard.trim_index < shard.end_index and (
-            shard._arrival[shard.trim_index - shard._base] <= cutoff_ms
-        ):
-            k = bisect_right(shard._arrival, cutoff_ms, shard.trim_index - shard._base)
-            records, size = shard._trim_before(shard._base + k)
-            changed = True
-            self.sim.metrics.handle(
-                KINESIM_NS, "TrimmedRecords", {"StreamName": self.name}, "Count"
-            ).add(now_ms, records)
-            self.sim.metrics.handle(
-                KINESIM_NS, "TrimmedBytes", {"StreamName": self.name}, "Bytes"
-            ).add(now_ms, size)
-            self.sim.trace.emit(
-                "kinesis.trim",
-                stream=self.name,
-                shard=shard.shard_id,
-                records=records,
-                bytes=size,
-                trim_index=shard.trim_index,
-            )
-        if (
-            shard.closed_ms is not None
-            and shard.trim_index == shard.end_index
-            and shard.closed_ms <= cutoff_ms
-            and shard.shard_id in self._shards
-        ):
-            del self._shards[shard.shard_id]
-            shard._release()
-            changed = True
-            self.sim.trace.emit(
-                "kinesis.trim",
-                stream=self.name,
-                shard=shard.shard_id,
-                records=0,
-                bytes=0,
-                trim_index=shard.trim_index,
-                shard_expired=True,
-            )
-        return changed
-
-    def _expire_due(self, shard: Shard) -> None:
-        """Trim ``shard`` now if a timer at this very millisecond has not run yet."""
-        if (
-            shard.trim_index < shard.end_index
-            and (
-                shard._arrival[shard.trim_index - shard._base] + self.retention_ms
-                <= self.sim.now_ms
-            )
-            and self._expire(shard)
-        ):
-            self._schedule_expiry(shard)
-
-    @property
-    def retention_hours(self) -> int:
-        return self.retention_ms // HOUR_MS
-
-    def _check_retention(self, value: Any) -> int:
-        hours = check_int(value, "retentionPeriodHours")
-        if hours < MIN_RETENTION_HOURS:
-            raise InvalidArgumentException(
-                f"Minimum allowed retention period is {MIN_RETENTION_HOURS} hours. "
-                f"Requested retention period ({hours} hours) is too short."
-            )
-        if hours > MAX_RETENTION_HOURS:
-            raise InvalidArgumentException(
-                f"Maximum allowed retention period is {MAX_RETENTION_HOURS} hours. "
-                f"Requested retention period ({hours} hours) is too long."
-            )
-        return hours
-
-    def increase_retention_period(self, retention_hours: int) -> None:
-        """IncreaseStreamRetentionPeriod. Records already trimmed stay gone."""
-        hours = self._check_retention(retention_hours)
-        self._require_active()
-        if hours < self.retention_hours:
-            raise InvalidArgumentException(
-                f"Requested retention period ({hours} hours) for stream {self.name} can not be "
-                f"shorter than existing retention period ({self.retention_hours} hours). "
-                "Use DecreaseRetentionPeriod API."
-            )
-        self._control(lambda: self._set_retention(hours), "kinesis.retention", hours=hours)
-
-    def decrease_retention_period(self, retention_hours: int) -> None:
-        """DecreaseStreamRetentionPeriod. Records older than the new period are trimmed."""
-        hours = self._check_retention(retention_hours)
-        self._require_active()
-        if hours > self.retention_hours:
-            raise InvalidArgumentException(
-                f"Requested retention period ({hours} hours) for stream {self.name} can not be "
-                f"longer than existing retention period ({self.retention_hours} hours). "
-                "Use IncreaseRetentionPeriod API."
-            )
-        self._control(lambda: self._set_retention(hours), "kinesis.retention", hours=hours)
-
-    def _set_retention(self, hours: int) -> None:
-        self.retention_ms = hours * HOUR_MS
-        for shard in list(self._shards.values()):
-            self._expire(shard)
-            self._schedule_expiry(shard)
-
-    # -- resharding ---------------------------------------------------------------------------
-
-    def _open_shard(self, shard_id: Any, field: str) -> Shard:
-        check_str(shard_id, field, max_len=128, pattern=r"[a-zA-Z0-9_.-]+")
-        shard = self.shard(shard_id)
-        if shard.closed:
-            raise ResourceInUseException(
-                f"Shard {shard_id} in stream {self.name} under account {self.account_id} has "
-                "already been merged or split, and thus is not eligible for merging or splitting."
-            )
-        return shard
-
-    def _check_shard_quota(self, more: int) -> None:
-        if len(self._open) + more > MAX_SHARDS_PER_STREAM:
-            raise LimitExceededException(
-                f"This request would exceed the shard limit for stream {self.name} under "
-                f"account {self.account_id}: at most {MAX_SHARDS_PER_STREAM} open shards."
-            )
-
-    def split_shard(self, shard_to_split: str, new_starting_hash_key: str) -> None:
-        """SplitShard: the parent closes; children take ``[start, key-1]`` and ``[key, end]``."""
-        key_text = check_str(
-            new_starting_hash_key, "newStartingHashKey", max_len=39, pattern=HASH_KEY_PATTERN
-        )
-        self._require_provisioned("SplitShard")
-        self._require_active()
-        shard = self._open_shard(shard_to_split, "shardToSplit")
-        key = int(key_text)
-        if not shard.hash_key_start + 1 < key < shard.hash_key_end:
-            raise InvalidArgumentException(
-                f"NewStartingHashKey {key_text} used in SplitShard() on shard {shard.shard_id} in "
-                f"stream {self.name} under account {self.account_id} is not both greater than one "
-                f"plus the shard's StartingHashKey {shard.hash_key_start} and less than the "
-                f"shard's EndingHashKey {shard.hash_key_end}."
-            )
-        self._check_shard_quota(1)
-
-        def apply() -> None:
-            if shard.closed:
-                return
-            self._split(shard, key)
-            self._reroute()
-
-        self._control(apply, "kinesis.reshard", op="split", shard=shard.shard_id, key=key_text)
-
-    def _split(self, shard: Shard, key: int) -> tuple[Shard, Shard]:
-        self._close(shard)
-        floor = shard._last_seq_ms
-        low = self._new_shard(shard.hash_key_start, key - 1, shard.shard_id, None, floor)
-        high = self._new_shard(key, shard.hash_key_end, shard.shard_id, None, floor)
-        return low, high
-
-    def merge_shards(self, shard_to_merge: str, adjacent_shard_to_merge: str) -> None:
-        """MergeShards: two adjacent open shards close; one child covers both ranges."""
-        self._require_provisioned("MergeShards")
-        self._require_active()
-        a = self._open_shard(shard_to_merge, "shardToMerge")
-        b = self._open_shard(adjacent_shard_to_merge, "adjacentShardToMerge")
-        if a.hash_key_end + 1 != b.hash_key_start and b.hash_key_end + 1 != a.hash_key_start:
-            raise InvalidArgumentException(
-                f"Shards {a.shard_id} and {b.shard_id} in stream {self.name} under account "
-                f"{self.account_id} are not an adjacent pair of shards eligible for merging"
-            )
-
-        def apply() -> None:
-            if a.closed or b.closed:
-                return
-            self._merge(a, b)
-            self._reroute()
-
-        self._control(apply, "kinesis.reshard", op="merge", shard=a.shard_id, adjacent=b.shard_id)
-
-    def _merge(self, a: Shard, b: Shard) -> Shard:
-        self._close(a)
-        self._close(b)
-        floor = max(a._last_seq_ms, b._last_seq_ms)
-        start = min(a.hash_key_start, b.hash_key_start)
-        end = max(a.hash_key_end, b.hash_key_end)
-        return self._new_shard(start, end, a.shard_id, b.shard_id, floor)
-
-    def update_shard_count(
-        self, target_shard_count: int, scaling_type: str = "UNIFORM_SCALING"
-    ) -> dict[str, Any]:
-        """UpdateShardCount with uniform scaling: at most double, at least half the open
-        shards, at most 10 times per rolling 24 hours. Returns current and target counts."""
-        target = check_int(target_shard_count, "targetShardCount", minimum=1)
-        check_enum(scaling_type, "scalingType", ["UNIFORM_SCALING"])
-        self._require_provisioned("UpdateShardCount")
-        self._require_active()
-        current = len(self._open)
-        if target > 2 * current:
-            raise InvalidArgumentException(
-                "UpdateShardCount cannot scale up over double your current open shard count. "
-                f"Current open shard count: {current} Target shard count: {target}"
-            )
-        if target < math.ceil(current / 2):
-            raise InvalidArgumentException(
-                "UpdateShardCount cannot scale down below half your current open shard count. "
-                f"Current open shard count: {current} Target shard count: {target}"
-            )
-        self._check_shard_quota(target - current)
-        now_ms = self.sim.now_ms
-        recent = [t for t in self._scalings_ms if t > now_ms - _DAY_MS]
-        if len(recent) >= _SCALINGS_PER_DAY:
-            raise LimitExceededException(
-                f"Rate exceeded for stream {self.name} under account {self.account_id}: "
-                f"UpdateShardCount may scale a stream at most {_SCALINGS_PER_DAY} times in a "
-                "rolling 24-hour period."
-            )
-        self._scalings_ms = [*recent, now_ms]
-
-        def apply() -> None:
-            self._scale_uniform(target)
-            self._reroute()
-
-        self._control(apply, "kinesis.reshard", op="update_shard_count", target=target)
-        return {
-            "StreamName": self.name,
-            "StreamARN": self.arn,
-            "CurrentShardCount": current,
-            "TargetShardCount": target,
-        }
-
-    def _scale_uniform(self, target: int) -> None:
-        """Reach ``target`` equal open shards by splits at the new boundaries, then merges of the
-        pieces inside each new range (AWS documents the same mechanism, with short-lived
-        intermediate shards)."""
-        ranges = even_ranges(target)
-        boundaries = [start for start, _ in ranges[1:]]
-        pieces: list[Shard] = []
-        for shard in sorted(self._open, key=_start_of):
-            current = shard
-            for b in boundaries:
-                if current.hash_key_start < b <= current.hash_key_end:
-                    _, current = self._split(current, b)
-                    pieces.append(_)
-            pieces.append(current)
-        pieces.sort(key=_start_of)
-        for start, end in ranges:
-            group = [p for p in pieces if start <= p.hash_key_start and p.hash_key_end <= end]
-            merged = group[0]
-            for nxt in group[1:]:
-                merged = self._merge(merged, nxt)
-
-    def update_stream_mode(self, mode: str) -> None:
-        """UpdateStreamMode: switch between PROVISIONED and ON_DEMAND (at most twice per
-        rolling 24 hours). The open shards stay as they are."""
-        check_enum(mode, "streamModeDetails.streamMode", ["PROVISIONED", "ON_DEMAND"])
-        self._require_active()
-        now_ms = self.sim.now_ms
-        recent = [t for t in self._mode_switches_ms if t > now_ms - _DAY_MS]
-        if len(recent) >= 2:
-            raise LimitExceededException(
-                f"Stream {self.name} under account {self.account_id} has already switched "
-                "capacity mode twice in the last 24 hours."
-            )
-        if mode == self.mode:
-            raise InvalidArgumentException(
-                f"Stream {self.name} under account {self.account_id} is already in {mode} mode."
-            )
-        self._mode_switches_ms = [*recent, now_ms]
-
-        def apply() -> None:
-            self.mode = mode
-
-        self._control(apply, "kinesis.mode", mode=mode)
-
-    def update_max_record_size(self, max_record_size_kib: int) -> None:
-        """UpdateMaxRecordSize: 1,024-10,240 KiB (data plus partition key)."""
-        kib = check_int(max_record_size_kib, "maxRecordSizeInKiB", minimum=1024, maximum=10240)
-        self._require_active()
-
-        def apply() -> None:
-            self.max_record_size_kib = kib
-
-        self._control(apply, "kinesis.max_record_size", kib=kib)
-
-    # -- tags, encryption, monitoring ---------------------------------------------------------
-
-    def add_tags(self, tags: Mapping[str, str]) -> None:
-        """AddTagsToStream: at most 50 tags per stream."""
-        self._require_writable()
-        checked = _check_tags(tags)
-        merged = {**self.tags, **checked}
-        if len(merged) > 50:
-            raise LimitExceededException(
-                f"Failed to add tags to stream {self.name} under account {self.account_id} "
-                "because a given stream cannot have more than 50 tags associated with it."
-            )
-        self.tags = merged
-
-    def remove_tags(self, tag_keys: Iterable[str]) -> None:
-        """RemoveTagsFromStream (unknown keys are ignored)."""
-        self._require_writable()
-        keys = [
-            check_str(k, "tagKeys.member", max_len=128)
-            for k in check_list(tag_keys, "tag_keys", "tag keys")
-        ]
-        if not 1 <= len(keys) <= 50:
-            raise fail("tagKeys", keys, "Member must have length between 1 and 50")
-        for key in keys:
-            self.tags.pop(key, None)
-
-    def start_encryption(self, key_id: str, encryption_type: str = "KMS") -> None:
-        """StartStreamEncryption: records written once it takes effect report ``KMS``."""
-        check_enum(encryption_type, "encryptionType", ["KMS"])
-        check_str(key_id, "keyId", max_len=2048)
-        self._require_active()
-        self._control(lambda: self._set_encryption("KMS", key_id), "kinesis.encryption", type="KMS")
-
-    def stop_encryption(self, key_id: str, encryption_type: str = "KMS") -> None:
-        """StopStreamEncryption."""
-        check_enum(encryption_type, "encryptionType", ["KMS"])
-        check_str(key_id, "keyId", max_len=2048)
-        self._require_active()
-        self._control(lambda: self._set_encryption("NONE", None), "kinesis.encryption", type="NONE")
-
-    def _set_encryption(self, kind: str, key_id: str | None) -> None:
-        self.encryption_type = kind
-        self.key_id = key_id
-        for shard in self._shards.values():
-            shard._encryption.append((shard.end_index, kind))
-
-    def enable_enhanced_monitoring(self, shard_level_metrics: Iterable[str]) -> dict[str, Any]:
-        """EnableEnhancedMonitoring: emit these shard-level metrics (dimension ShardId)."""
-        return self._monitoring(shard_level_metrics, enable=True)
-
-    def disable_enhanced_monitoring(self, shard_level_metrics: Iterable[str]) -> dict[str, Any]:
-        """DisableEnhancedMonitoring."""
-        return self._monitoring(shard_level_metrics, enable=False)
-
-    def _monitoring(self, metrics: Iterable[str], *, enable: bool) -> dict[str, Any]:
-        names = [
-            check_enum(m, "shardLevelMetrics.member", SHARD_LEVEL_METRICS)
-            for m in check_list(metrics, "shard_level_metrics", "metric names such as 'ALL'")
-        ]
-        if not 1 <= len(names) <= 7:
-            raise fail("shardLevelMetrics", names, "Member must have length between 1 and 7")
-        self._require_active()
-        before = self._monitored()
-        wanted = set(SHARD_LEVEL_METRICS[:-1]) if "ALL" in names else set(names)
-        if enable:
-            self.shard_level_metrics |= wanted
-        else:
-            self.shard_level_metrics -= wanted
-        self.shard_level_metrics.discard("ALL")
-        return {
-            "StreamName": self.name,
-            "StreamARN": self.arn,
-            "CurrentShardLevelMetrics": before,
-            "DesiredShardLevelMetrics": self._monitored(),
-        }
-
-    def _monitored(self) -> list[str]:
-        return [m for m in SHARD_LEVEL_METRICS[:-1] if m in self.shard_level_metrics]
-
     # -- description --------------------------------------------------------------------------
 
     @property
     def creation_timestamp(self) -> datetime:
         return _epoch_datetime(self.created_ms)
 
-    def shard_description(self, shard: Shard) -> dict[str, Any]:
+    def shard_description(self, shard: Shard) -> ShardDescription:
         """The shard as DescribeStream / ListShards show it."""
-        out: dict[str, Any] = {"ShardId": shard.shard_id}
-        if shard.parent_shard_id is not None:
-            out["ParentShardId"] = shard.parent_shard_id
-        if shard.adjacent_parent_shard_id is not None:
-            out["AdjacentParentShardId"] = shard.adjacent_parent_shard_id
-        out["HashKeyRange"] = {
-            "StartingHashKey": str(shard.hash_key_start),
-            "EndingHashKey": str(shard.hash_key_end),
-        }
-        seq_range = {"StartingSequenceNumber": shard.starting_sequence_number}
-        ending = shard.ending_sequence_number
-        if ending is not None:
-            seq_range["EndingSequenceNumber"] = ending
-        out["SequenceNumberRange"] = seq_range
-        return out
+        return ShardDescription(
+            shard.shard_id,
+            shard.parent_shard_id,
+            shard.adjacent_parent_shard_id,
+            shard.hash_key_start,
+            shard.hash_key_end,
+            shard.starting_sequence_number,
+            shard.ending_sequence_number,
+        )
 
-    def _mode_details(self) -> dict[str, str]:
-        return {"StreamMode": self.mode}
-
-    def summary(self) -> dict[str, Any]:
-        """DescribeStreamSummary's ``StreamDescriptionSummary``."""
-        out: dict[str, Any] = {
-            "StreamName": self.name,
-            "StreamARN": self.arn,
-            "StreamStatus": self.status,
-            "StreamModeDetails": self._mode_details(),
-            "RetentionPeriodHours": self.retention_hours,
-            "StreamCreationTimestamp": self.creation_timestamp,
-            "EnhancedMonitoring": [{"ShardLevelMetrics": self._monitored()}],
-            "EncryptionType": self.encryption_type,
-            "OpenShardCount": len(self._open),
-            "ConsumerCount": len(self._consumers),
-            "MaxRecordSizeInKiB": self.max_record_size_kib,
-        }
-        if self.key_id is not None:
-            out["KeyId"] = self.key_id
-        return out
+    def summary(self) -> StreamSummary:
+        """DescribeStreamSummary: the stream's state now."""
+        return StreamSummary(
+            name=self.name,
+            arn=self.arn,
+            status=self.status,
+            mode=self.mode,
+            created_ms=self.created_ms,
+            retention_hours=self.retention_hours,
+            shard_level_metrics=self._monitored(),
+            encryption_type=self.encryption_type,
+            key_id=self.key_id,
+            open_shard_count=len(self._open),
+            consumer_count=len(self._consumers),
+            max_record_size_kib=self.max_record_size_kib,
+            warm_throughput_mibps=self.warm_throughput_mibps,
+            record_distribution_strategy=self.record_distribution_strategy,
+            queue_count=self.queue_count,
+        )
 
     # -- invariants ---------------------------------------------------------------------------
 
     def _check(self) -> None:
         """Assert the stream's invariants: open shards partition the key space exactly, every
         shard's own invariants hold, lineage is consistent."""
-        opened = sorted((s for s in self._shards.values() if not s.closed), key=_start_of)
+        opened = sorted((s for s in self._shards.values() if not s.closed), key=start_of)
         assert opened == self._open, "routing table out of date"
         assert self._open_starts == [s.hash_key_start for s in opened]
         if not self._deleted:
@@ -1033,10 +655,6 @@ def _shard_id(value: Any) -> str:
     return value
 
 
-def _start_of(shard: Shard) -> int:
-    return shard.hash_key_start
-
-
 def _unpack(entry: Any, index: int) -> tuple[Any, Any, Any]:
     if isinstance(entry, Mapping):
         if "Data" not in entry or "PartitionKey" not in entry:
@@ -1052,16 +670,3 @@ def _unpack(entry: Any, index: int) -> tuple[Any, Any, Any]:
         f"put_records entry {index} must be a (data, partition_key[, explicit_hash_key]) tuple "
         f"or a dict with Data and PartitionKey, got {entry!r}"
     )
-
-
-def _check_tags(tags: Any) -> dict[str, str]:
-    if not isinstance(tags, Mapping):
-        raise KinesimTypeError(f"tags must be a dict of str to str, got {tags!r}")
-    out: dict[str, str] = {}
-    for key, value in tags.items():
-        out[check_str(key, "tags.key", max_len=128)] = check_str(
-            value, "tags.value", min_len=0, max_len=256
-        )
-    if not 1 <= len(out) <= 50:
-        raise fail("tags", out, "Member must have between 1 and 50 entries")
-    return out

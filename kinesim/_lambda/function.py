@@ -177,6 +177,8 @@ class Function:
         #: Managed policies known to be on the role: the default role carries
         #: AWSLambdaKinesisExecutionRole; kinesim does not model IAM beyond that.
         self.role_policies: tuple[str, ...] = ()
+        #: The Runtime given at creation (a deployment package's), None for a Python callable.
+        self.runtime: str | None = None
         self.reserved_concurrency: int | None = None
         self.deleted = False
         #: The invocation log: the latest invocations that got a slot, in start order. It

@@ -21,7 +21,7 @@ from typing import Any
 
 from kinesim._lambda.context import LambdaContext, _running, _TimedOut
 
-__all__ = ["NONE_OUTCOME", "HandlerOutcome", "run_handler", "to_json"]
+__all__ = ["NONE_OUTCOME", "HandlerOutcome", "RuntimeFault", "run_handler", "to_json"]
 
 #: Largest response the synchronous Invoke returns, in bytes (observed AWS message text).
 MAX_RESPONSE_BYTES = 6_291_556
@@ -52,6 +52,18 @@ class HandlerOutcome:
     logs: tuple[str, ...]
     #: Size of the serialised response (0 on error or timeout).
     response_bytes: int = 0
+
+
+class RuntimeFault(Exception):
+    """A failure the runtime itself reports while loading the handler (its ``FaultException``):
+    ``error_type`` is ``Runtime.ImportModuleError``, ``Runtime.HandlerNotFound``, ... The error
+    document has an empty ``requestId``, as the runtime's init errors do."""
+
+    def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.error_type = error_type
+        self.message = message
+        self.trace = trace or []
 
 
 #: What a handler that returns None produces; shared, it is immutable.
@@ -176,6 +188,8 @@ def run_handler(
             response = handler(event, context)
     except _TimedOut:
         timed_out = True
+    except RuntimeFault as fault:
+        error = make_error(fault.message, fault.error_type, fault.trace, "")
     except Exception as exc:
         frames = traceback.extract_tb(exc.__traceback__)[1:]  # drop run_handler's own frame
         error = make_error(str(exc), type(exc).__name__, traceback.format_list(frames), request_id)

@@ -27,6 +27,7 @@ from kinesim._esm.service import EventSourceMappingMethods
 from kinesim._lambda.concurrency import PeakPerMinute
 from kinesim._lambda.durations import as_duration_model
 from kinesim._lambda.function import NS, Function, Invocation
+from kinesim._lambda.package import DeploymentPackage, PackageHandler, check_runtime
 
 if TYPE_CHECKING:
     from kinesim._simulator import Simulator
@@ -115,6 +116,30 @@ def resolve_handler(
     )
 
 
+def _package_handler(
+    name: str, package: object, handler: object, runtime: object
+) -> tuple[PackageHandler, str]:
+    """The handler of a function created from a deployment package, checked as AWS does."""
+    if not isinstance(package, (bytes, bytearray)):
+        raise KinesimTypeError(f"package takes the .zip file's bytes, got {type(package).__name__}")
+    if runtime is None or handler is None:
+        raise InvalidParameterValueException(
+            "Runtime and Handler are mandatory parameters for functions created with deployment "
+            "packages."
+        )
+    check_runtime(runtime)
+    if not isinstance(handler, str):
+        raise KinesimTypeError(
+            f"with a deployment package, handler is AWS's handler string such as "
+            f"'app.handler', got {handler!r}"
+        )
+    if len(handler) > 128 or not handler or any(c.isspace() for c in handler):
+        raise _validation(
+            handler, "handler", r"Member must satisfy regular expression pattern: [^\s]+"
+        )
+    return DeploymentPackage(bytes(package)).handler(handler, name), handler
+
+
 class LambdaService(EventSourceMappingMethods):
     """The Lambda service of one simulated account and Region (``sim.lambda_``)."""
 
@@ -150,6 +175,8 @@ class LambdaService(EventSourceMappingMethods):
         cold_start: Any = 0.0,
         role: str | None = None,
         keep_invocations: bool = True,
+        package: bytes | None = None,
+        runtime: str | None = None,
     ) -> Function:
         """Create a function running ``handler`` (a callable ``(event, context)``, an import
         string ``"package.module:function"``, or None for one that returns None).
@@ -160,10 +187,20 @@ class LambdaService(EventSourceMappingMethods):
         ``role`` is the execution role ARN (default: a role with the managed
         AWSLambdaKinesisExecutionRole policy). ``keep_invocations=False`` stops recording
         :attr:`Function.invocations` (metrics and trace still record everything).
+
+        ``package`` is a .zip deployment package (bytes): ``handler`` is then AWS's handler
+        string ``"module.function"``, loaded from the zip in the function's own module
+        namespace at its first invocation, and ``runtime`` a Python runtime such as
+        ``"python3.12"`` (see the Lambda reference page).
         """
         sim = self._sim
         _check_name(name)
-        fn, handler_name = resolve_handler(handler)
+        fn: Callable[[Any, Any], Any] | None
+        handler_name: str | None
+        if package is not None:
+            fn, handler_name = _package_handler(name, package, handler, runtime)
+        else:
+            fn, handler_name = resolve_handler(handler)
         _check_int(timeout, "timeout", 1, 900)
         _check_int(memory_mb, "memorySize", 128, 10240)
         duration_model = as_duration_model(duration, "duration")
@@ -193,6 +230,8 @@ class LambdaService(EventSourceMappingMethods):
         )
         if default_role:
             function.role_policies = (KINESIS_EXECUTION_POLICY,)
+        if runtime is not None:
+            function.runtime = runtime
         if reserved_concurrency is not None:
             function.reserved_concurrency = reserved_concurrency
             self._reserved_total += reserved_concurrency

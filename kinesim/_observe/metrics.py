@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from kinesim._core.scheduler import to_epoch_ms
 from kinesim._errors import KinesimTypeError, KinesimValueError
+from kinesim._observe.frames import metrics_frame
 from kinesim._observe.periods import (
     HIGH_RESOLUTION_AGING,
     STANDARD_AGING,
@@ -243,6 +244,10 @@ class Series:
     def last(self) -> float | None:
         return self._values[-1] if self._values else None
 
+    def last_time_ms(self) -> int | None:
+        """The newest datapoint's time (epoch ms), or None when there are none."""
+        return self._times[-1] if self._times else None
+
     def percentile(self, p: float) -> float | None:
         """The nearest-rank ``p``-th percentile, or None when there are no datapoints."""
         if not 0 < p <= 100:
@@ -386,6 +391,11 @@ class Metrics:
         The series is live: one asked for before anything was emitted fills as datapoints come.
         """
         return self.handle(namespace, name, dimensions)
+
+    def to_pandas(self, namespace: str | None = None, name: str | None = None, **dims: str) -> Any:
+        """Matching datapoints as a pandas DataFrame, one row each: ``namespace``, ``metric``,
+        ``time`` (UTC), ``value``, ``unit`` and one column per dimension (the pandas extra)."""
+        return metrics_frame(self, namespace, name, **dims)
 
     def list_metrics(
         self, namespace: str | None = None, name: str | None = None

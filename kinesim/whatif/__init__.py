@@ -5,12 +5,16 @@
 >>> report.summary.max_iterator_age_s  # doctest: +SKIP
 
 A :class:`Scenario` names a stream, a function (a duration model), a mapping, a workload and
-faults; :meth:`Scenario.run` returns a :class:`Report`. :func:`sweep` runs a grid of scenarios on
-any ``concurrent.futures.Executor``. This subpackage is not imported by ``import kinesim``.
+faults; :meth:`Scenario.run` returns a :class:`Report`, from the record-level engine or, for
+production sizes, the aggregate one (``engine=``; :data:`AUTO_RECORDS_THRESHOLD`,
+:data:`ERROR_BOUND`). :func:`sweep` runs a grid of scenarios on any
+``concurrent.futures.Executor``. This subpackage is not imported by ``import kinesim``, and
+imports numpy only when the aggregate engine runs.
 """
 
 from __future__ import annotations
 
+from kinesim.whatif._aggregate_parts import AUTO_RECORDS_THRESHOLD, ERROR_BOUND
 from kinesim.whatif._cli import demo_scenario
 from kinesim.whatif._faults import Faults, SlowPeriod, ThrottlePeriod
 from kinesim.whatif._pricing import (
@@ -46,6 +50,8 @@ from kinesim.whatif._workload import (
 )
 
 __all__ = [
+    "AUTO_RECORDS_THRESHOLD",
+    "ERROR_BOUND",
     "HOURS_PER_MONTH",
     "SERIES",
     "US_EAST_1",

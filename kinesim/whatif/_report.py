@@ -3,20 +3,28 @@
 A :class:`Report` is plain data (floats, ints, lists, strings), so it pickles to and from worker
 processes, compares equal across runs with the same seed, and writes as JSON
 (:meth:`Report.to_json`). :meth:`Report.text` is the terminal summary with a small chart of
-iterator age; :meth:`Report.plot` draws a PNG with matplotlib (the ``plot`` extra).
+iterator age; :meth:`Report.plot` draws it with matplotlib (the ``plot`` extra);
+:meth:`Report.to_pandas` gives the series as a DataFrame (the ``pandas`` extra); in a notebook a
+report shows its summary table and chart.
 """
 
 from __future__ import annotations
 
+import importlib
+import io
 import json
 import math
 import textwrap
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import KinesimValueError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["SERIES", "Report", "Summary", "terminal_chart"]
 
@@ -80,6 +88,13 @@ class Report:
     summary: Summary
     #: Per-shard settled positions and write totals, for "which shard stalled".
     shards: dict[str, dict[str, int]]
+    #: The engine that ran: ``"records"`` (every record simulated) or ``"aggregate"``.
+    engine: str = "records"
+    #: The aggregate engine's validated agreement with the record-level one (relative errors,
+    #: and an absolute floor in seconds for iterator ages); None for the record-level engine.
+    error_bound: dict[str, float] | None = None
+    #: Why ``engine="auto"`` chose the engine it did (empty when the engine was asked for).
+    engine_note: str = ""
 
     # -- data -------------------------------------------------------------------------------
 
@@ -105,32 +120,50 @@ class Report:
             series=data["series"],
             summary=Summary(**summary),
             shards=data["shards"],
+            engine=data.get("engine", "records"),
+            error_bound=data.get("error_bound"),
+            engine_note=data.get("engine_note", ""),
         )
 
     # -- text -------------------------------------------------------------------------------
 
-    def text(self, *, chart: bool = True, width: int = 64, height: int = 8) -> str:
-        """The summary as terminal text, with a chart of iterator age over time."""
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """The summary as ``(label, value)`` rows: what :meth:`text` and a notebook show."""
         s = self.summary
         loss = "never" if s.time_to_first_loss_s is None else _duration(s.time_to_first_loss_s)
-        lines = [
-            *textwrap.wrap(self.description, width=100, subsequent_indent="  "),
-            "",
-            f"  iterator age      max {_duration(s.max_iterator_age_s)}, "
-            f"p99 {_duration(s.p99_iterator_age_s)}",
-            f"  records           {s.records_put:,} put, {s.records_processed:,} processed, "
-            f"{s.records_unresolved:,} still pending",
-            f"  lost              {s.records_lost:,} ({s.records_expired:,} expired at "
-            f"retention, {s.records_to_destination:,} sent to the on-failure destination); "
-            f"first loss: {loss}",
-            f"  duplicates        {s.duplicate_deliveries:,} record deliveries repeated",
-            f"  function          {s.invocations:,} invocations, {s.errors:,} errors, "
-            f"{s.lambda_throttles:,} throttles, peak concurrency {s.peak_concurrency}",
-            f"  stream            {s.write_throttles:,} write throttles, "
-            f"{s.read_throttles:,} read throttles; producer gave up on "
-            f"{s.producer_gave_up:,} of {s.records_generated:,} records",
-            f"  monthly cost      ${s.monthly_cost_usd:,.2f} "
-            f"(prices as of {s.prices_as_of}; {_cost_breakdown(s.cost_lines)})",
+        rows = [
+            (
+                "iterator age",
+                f"max {_duration(s.max_iterator_age_s)}, p99 {_duration(s.p99_iterator_age_s)}",
+            ),
+            (
+                "records",
+                f"{s.records_put:,} put, {s.records_processed:,} processed, "
+                f"{s.records_unresolved:,} still pending",
+            ),
+            (
+                "lost",
+                f"{s.records_lost:,} ({s.records_expired:,} expired at retention, "
+                f"{s.records_to_destination:,} sent to the on-failure destination); "
+                f"first loss: {loss}",
+            ),
+            ("duplicates", f"{s.duplicate_deliveries:,} record deliveries repeated"),
+            (
+                "function",
+                f"{s.invocations:,} invocations, {s.errors:,} errors, "
+                f"{s.lambda_throttles:,} throttles, peak concurrency {s.peak_concurrency}",
+            ),
+            (
+                "stream",
+                f"{s.write_throttles:,} write throttles, {s.read_throttles:,} read throttles; "
+                f"producer gave up on {s.producer_gave_up:,} of {s.records_generated:,} records",
+            ),
+            (
+                "monthly cost",
+                f"${s.monthly_cost_usd:,.2f} "
+                f"(prices as of {s.prices_as_of}; {_cost_breakdown(s.cost_lines)})",
+            ),
+            ("engine", self.engine_line()),
         ]
         stalled = self.stalled_shards()
         if stalled:
@@ -138,7 +171,16 @@ class Report:
                 f"{shard_id} ({self.shards[shard_id]['pending']:,} records behind)"
                 for shard_id in stalled
             )
-            lines.append(f"  stalled shards    {behind}")
+            rows.append(("stalled shards", behind))
+        return rows
+
+    def text(self, *, chart: bool = True, width: int = 64, height: int = 8) -> str:
+        """The summary as terminal text, with a chart of iterator age over time."""
+        lines = [
+            *textwrap.wrap(self.description, width=100, subsequent_indent="  "),
+            "",
+            *(f"  {label:<18}{value}" for label, value in self.summary_rows()),
+        ]
         if chart:
             lines += [
                 "",
@@ -152,6 +194,20 @@ class Report:
             ]
         return "\n".join(lines)
 
+    def engine_line(self) -> str:
+        """Which engine ran, and the aggregate engine's error bound."""
+        if self.engine != "aggregate" or not self.error_bound:
+            text = "records (every record simulated)"
+        else:
+            b = self.error_bound
+            text = (
+                f"aggregate (validated against the record-level engine: counts within "
+                f"{b['records_processed_and_lost_rel']:.0%}, iterator ages within "
+                f"{b['iterator_age_rel']:.0%} or {b['iterator_age_abs_s']:g} s, throttles within "
+                f"{b['throttles_rel']:.0%}, cost within {b['monthly_cost_rel']:.0%})"
+            )
+        return f"{text}; {self.engine_note}" if self.engine_note else text
+
     def stalled_shards(self) -> list[str]:
         """Shards whose backlog at the end is over a tenth of what was written to them."""
         out = []
@@ -163,23 +219,19 @@ class Report:
 
     # -- plot -------------------------------------------------------------------------------
 
-    def plot(self, path: str | Path) -> Path:
-        """Draw iterator age, rates and concurrency over time to ``path`` (PNG, SVG, PDF...).
+    def plot(self, path: str | Path | None = None) -> Figure:
+        """Draw iterator age, rates and concurrency over time; return the matplotlib ``Figure``
+        and, given ``path``, also write it there (PNG, SVG, PDF... by the suffix).
 
-        Needs matplotlib: ``pip install "kinesim[plot]"``.
+        Needs matplotlib (the plot extra: ``pip install -e ".[plot]"`` from the clone). The
+        figure is not registered with pyplot, so a notebook shows it once (as the cell's value)
+        and a loop of plots holds no memory.
         """
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:  # pragma: no cover - depends on the environment
-            raise KinesimValueError(
-                'Report.plot needs matplotlib: pip install "kinesim[plot]"'
-            ) from None
+        figure_class = _matplotlib_figure()
         minutes = [t / 60 for t in self.times_s]
         series = self.series
-        fig, (ax_age, ax_rate, ax_conc) = plt.subplots(3, 1, sharex=True, figsize=(8, 6.5))
+        fig = figure_class(figsize=(8, 6.5))
+        ax_age, ax_rate, ax_conc = fig.subplots(3, 1, sharex=True)
         ages = [math.nan if v is None else v for v in series["iterator_age_max_s"]]
         ax_age.plot(minutes, ages, color="tab:red")
         ax_age.set_ylabel("iterator age (s)")
@@ -198,10 +250,72 @@ class Report:
         for ax in (ax_age, ax_rate, ax_conc):
             ax.grid(alpha=0.3)
         fig.tight_layout()
-        out = Path(path)
-        fig.savefig(out, dpi=80)
-        plt.close(fig)
-        return out
+        if path is not None:
+            fig.savefig(Path(path), dpi=80)
+        return fig
+
+    # -- tables and notebooks ---------------------------------------------------------------
+
+    def to_pandas(self) -> Any:  # a pandas.DataFrame (pandas is optional: no stubs needed)
+        """The per-period series as a DataFrame: one row per period, indexed by its start in
+        virtual seconds (``time_s``), one column per series of :data:`SERIES` (None → NaN).
+
+        Needs pandas (the pandas extra: ``pip install -e ".[pandas]"``).
+        """
+        pd = _pandas()
+        return pd.DataFrame(
+            {name: _floats(values) for name, values in self.series.items()},
+            index=pd.Index(self.times_s, name="time_s"),
+        )
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the description, the summary table and the chart inline (an SVG
+        from matplotlib if installed, else the text chart)."""
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{escape(label)}</th>"
+            f"<td style='text-align:left'>{escape(value)}</td></tr>"
+            for label, value in self.summary_rows()
+        )
+        return (
+            f"<div class='kinesim-report'><p>{escape(self.description)}</p>"
+            f"<table>{rows}</table>{self._chart_html()}</div>"
+        )
+
+    def _chart_html(self) -> str:
+        try:
+            figure = self.plot()
+        except KinesimValueError:  # no matplotlib: the terminal chart, as text
+            chart = terminal_chart(
+                self.times_s, self.series["iterator_age_max_s"], title="iterator age"
+            )
+            return f"<pre>{escape(chart)}</pre>"
+        buffer = io.StringIO()
+        figure.savefig(buffer, format="svg")
+        svg = buffer.getvalue()
+        return svg[svg.index("<svg") :]
+
+
+def _matplotlib_figure() -> type[Figure]:
+    """matplotlib's ``Figure`` class, or a clear error naming the extra to install."""
+    try:
+        # NOTE: imported on use: matplotlib is an optional extra, and slow to import.
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise KinesimValueError(
+            'Report.plot needs matplotlib: pip install -e ".[plot]" (from the clone)'
+        ) from None
+    return Figure
+
+
+def _pandas() -> Any:
+    """The pandas module, or a clear error naming the extra to install."""
+    try:
+        # NOTE: imported on use: pandas is an optional extra.
+        return importlib.import_module("pandas")
+    except ImportError:
+        raise KinesimValueError(
+            'to_pandas() needs pandas: pip install -e ".[pandas]" (from the clone)'
+        ) from None
 
 
 def _floats(values: Sequence[float | None]) -> list[float]:

@@ -10,6 +10,7 @@ command line's flags and a sweep's grid do.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import sys
 from collections.abc import Callable, Mapping
@@ -18,6 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import KinesimTypeError, KinesimValueError
+from kinesim._kinesis.control import MAX_SHARDS_PER_STREAM
+from kinesim._kinesis.service import ACCOUNT_SHARD_LIMIT
+from kinesim._kinesis.shard import MIB
 from kinesim._lambda.durations import Constant, DurationModel, Empirical, LogNormal, Uniform
 from kinesim.whatif._faults import Faults
 from kinesim.whatif._pricing import US_EAST_1, PriceTable
@@ -25,10 +29,16 @@ from kinesim.whatif._producer import ProducerConfig
 from kinesim.whatif._workload import (
     ArrivalProcess,
     ConstantRate,
+    CycleKeys,
+    EmpiricalSize,
     FixedSize,
+    HotKey,
     KeyDistribution,
+    LogNormalSize,
     SizeDistribution,
     UniformKeys,
+    UniformSize,
+    ZipfKeys,
     spec_from_dict,
 )
 
@@ -164,17 +174,22 @@ class Scenario:
     prices: PriceTable = US_EAST_1
 
     def __post_init__(self) -> None:
-        def whole(name: str, low: int, high: int | None = None) -> None:
+        def whole(name: str, low: int, high: int | None = None, why: str = "") -> None:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise KinesimTypeError(f"Scenario.{name} must be an int, got {value!r}")
             if value < low or (high is not None and value > high):
                 bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-                raise KinesimValueError(f"Scenario.{name} must be {bound}, got {value!r}")
+                raise KinesimValueError(f"Scenario.{name} must be {bound}{why}, got {value!r}")
 
         whole("seed", -(2**63))
         whole("period_s", 1)
-        whole("shards", 1)
+        whole(
+            "shards",
+            1,
+            min(MAX_SHARDS_PER_STREAM, ACCOUNT_SHARD_LIMIT),
+            " (the simulator's shards-per-stream limit, as Kinesis's default quota)",
+        )
         whole("retention_hours", 24, 8760)
         whole("fan_out_consumers", 0, 20)
         whole("shared_readers", 0)
@@ -193,10 +208,41 @@ class Scenario:
         whole("parallelization_factor", 1, 10)
         whole("max_retry_attempts", -1, 10000)
         whole("max_record_age_s", -1, 604800)
+        if 0 <= self.max_record_age_s < 60:
+            raise KinesimValueError(
+                "Scenario.max_record_age_s must be -1 (no limit) or 60-604800 seconds (AWS's "
+                f"MaximumRecordAgeInSeconds), got {self.max_record_age_s!r}"
+            )
+        window = self.batching_window_s
+        if (
+            isinstance(window, bool)
+            or not isinstance(window, (int, float))
+            or not 0 <= window <= 300
+        ):
+            raise KinesimValueError(
+                "Scenario.batching_window_s must be 0-300 seconds (AWS's "
+                f"MaximumBatchingWindowInSeconds), got {window!r}"
+            )
         if self.reserved_concurrency is not None:
             whole("reserved_concurrency", 0)
-        if not (isinstance(self.simulated_s, (int, float)) and 0 < self.simulated_s < math.inf):
-            raise KinesimValueError(f"Scenario.simulated_s must be > 0, got {self.simulated_s!r}")
+        if not (
+            isinstance(self.simulated_s, (int, float))
+            and not isinstance(self.simulated_s, bool)
+            and 0.001 <= self.simulated_s < math.inf
+        ):
+            raise KinesimValueError(
+                "Scenario.simulated_s must be at least 0.001 (one millisecond, the clock's "
+                f"resolution), got {self.simulated_s!r}"
+            )
+        if self.reserved_concurrency is not None:
+            # Lambda keeps min(100, the account's quota) unreserved (Limits' default).
+            most = self.account_concurrency - min(100, self.account_concurrency)
+            if self.reserved_concurrency > most:
+                raise KinesimValueError(
+                    f"Scenario.reserved_concurrency must be at most {most} (account_concurrency "
+                    f"{self.account_concurrency} less the 100 Lambda keeps unreserved), got "
+                    f"{self.reserved_concurrency!r}"
+                )
         if self.mode not in _MODES:
             raise KinesimValueError(f"Scenario.mode must be one of {_MODES}, got {self.mode!r}")
         if self.starting_position not in _POSITIONS:
@@ -217,17 +263,26 @@ class Scenario:
                 raise KinesimTypeError(
                     f"Scenario.{name} must be a {base.__name__}, got {getattr(self, name)!r}"
                 )
+        _check_prices(self.prices)
+        _check_finite("Scenario", self.to_dict())
+        _check_record_size(self)
 
     # -- running ----------------------------------------------------------------------------
 
-    def run(self, *, progress: Callable[[float], object] | None = None) -> Report:
+    def run(
+        self, *, progress: Callable[[float], object] | None = None, engine: str = "auto"
+    ) -> Report:
         """Simulate this scenario and return its :class:`~kinesim.whatif.Report`.
 
-        ``progress(fraction)`` is called after each report period (for a progress bar).
+        ``engine``: ``"records"`` simulates every record; ``"aggregate"`` moves records as counts
+        (production sizes in seconds, within a validated error bound; needs numpy, the
+        ``aggregate`` extra); ``"auto"`` (default) picks the aggregate engine for runs expected
+        to put more than :data:`~kinesim.whatif.AUTO_RECORDS_THRESHOLD` records. The report
+        names the engine. ``progress(fraction)`` is called after each report period.
         """
-        from kinesim.whatif._engine import run_scenario
+        from kinesim.whatif._engines import run_with_engine
 
-        return run_scenario(self, progress=progress)
+        return run_with_engine(self, engine=engine, progress=progress)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -279,12 +334,26 @@ class Scenario:
                 raise KinesimValueError(f"{path}: not valid TOML: {exc}") from None
         return cls.from_dict(data)
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
-        """A copy with fields replaced: ``{"shards": 8}``; dotted names reach into nested
+    def to_toml(self) -> str:
+        """This scenario as TOML text that :meth:`from_toml` reads back into an equal scenario
+        (fields left at None, which TOML cannot write, are left out: None is their default)."""
+        return _toml_document(self.to_dict())
+
+    def with_overrides(
+        self, overrides: Mapping[str, Any] | None = None, /, **fields: Any
+    ) -> Scenario:
+        """A copy with fields replaced: ``with_overrides(shards=8)`` or
+        ``with_overrides({"shards": 8})``; dotted names (in the mapping) reach into nested
         parts (``"arrivals.rate"``, ``"faults.error_probability"``, ``"prices.shard_hour"``);
         ``"arrivals.kind"`` switches the kind, keeping the fields that still apply."""
+        if overrides is not None and not isinstance(overrides, Mapping):
+            raise KinesimTypeError(
+                "Scenario.with_overrides takes a mapping and/or keyword arguments, e.g. "
+                f"with_overrides(shards=8) or with_overrides({{'arrivals.rate': 2000}}), got "
+                f"{overrides!r}"
+            )
         data = self.to_dict()
-        for name, value in overrides.items():
+        for name, value in {**(overrides or {}), **fields}.items():
             head, _, rest = name.partition(".")
             if head not in data:
                 raise KinesimValueError(
@@ -362,3 +431,120 @@ def _keep_applicable(family: str, data: dict[str, Any]) -> dict[str, Any]:
         cls = classes.get(data["kind"])
         allowed = {f.name for f in fields(cls)} if cls else set()  # type: ignore[arg-type]
     return {k: v for k, v in data.items() if k == "kind" or k in allowed}
+
+
+# -- validation against the simulator's own limits ------------------------------------------
+
+
+def _check_prices(prices: PriceTable) -> None:
+    """Every price is a finite number >= 0 (a string or NaN would only fail at the end of a run)."""
+    for f in fields(prices):
+        if f.name in ("region", "as_of", "sources"):
+            continue
+        value = getattr(prices, f.name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise KinesimTypeError(f"Scenario.prices.{f.name} must be a number, got {value!r}")
+        if not (math.isfinite(value) and value >= 0):
+            raise KinesimValueError(
+                f"Scenario.prices.{f.name} must be a finite number >= 0, got {value!r}"
+            )
+
+
+def _check_finite(path: str, data: Any) -> None:
+    """No NaN or infinity anywhere in the scenario's data (rates, probabilities, times)."""
+    if isinstance(data, float) and not math.isfinite(data):
+        raise KinesimValueError(f"{path} must be a finite number, got {data!r}")
+    if isinstance(data, dict):
+        for key, value in data.items():
+            _check_finite(f"{path}.{key}", value)
+    elif isinstance(data, (list, tuple)):
+        for index, value in enumerate(data):
+            _check_finite(f"{path}[{index}]", value)
+
+
+def _largest_data_bytes(sizes: SizeDistribution) -> tuple[int, str] | None:
+    """The largest data size a distribution can give, and the field that says so."""
+    if isinstance(sizes, FixedSize):
+        return sizes.bytes, "record_size.bytes"
+    if isinstance(sizes, UniformSize):
+        return sizes.high, "record_size.high"
+    if isinstance(sizes, EmpiricalSize):
+        return max(sizes.samples), "record_size.samples"
+    if isinstance(sizes, LogNormalSize):
+        # The cap defaults to 1 MiB; the distribution's own numbers are what a user set.
+        return round(sizes.p99), "record_size.p99"
+    return None
+
+
+def _longest_key(scenario: Scenario) -> int:
+    keys = scenario.keys
+    longest = 256  # Kinesis's partition-key limit, for distributions kinesim cannot see into
+    if isinstance(keys, (UniformKeys, ZipfKeys, HotKey)):
+        longest = len(f"key-{max(keys.count - 1, 0)}")
+    elif isinstance(keys, CycleKeys):
+        longest = max(len(key.encode()) for key in keys.keys)
+    if scenario.faults.poison_key is not None:
+        longest = max(longest, len(scenario.faults.poison_key.encode()))
+    return longest
+
+
+def _check_record_size(scenario: Scenario) -> None:
+    """A record (data plus partition key) fits Kinesis's 1 MiB limit."""
+    largest = _largest_data_bytes(scenario.record_size)
+    if largest is None:
+        return
+    data_bytes, where = largest
+    key_bytes = _longest_key(scenario)
+    if data_bytes + key_bytes > MIB:
+        raise KinesimValueError(
+            f"Scenario.{where} allows records of {data_bytes:,} bytes, which with partition keys "
+            f"of up to {key_bytes} bytes exceed Kinesis's record limit of {MIB:,} bytes (data "
+            f"plus key); use at most {MIB - key_bytes:,}"
+        )
+
+
+# -- TOML output -------------------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)  # finite (validated); repr gives TOML's float syntax (1e-05, 2.5)
+    if isinstance(value, str):
+        # JSON's escapes are TOML's, except DEL, which TOML wants escaped too.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        items = ", ".join(
+            f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items() if v is not None
+        )
+        return "{" + items + "}" if items else "{}"
+    raise KinesimTypeError(f"cannot write {value!r} as TOML")
+
+
+def _toml_key(key: str) -> str:
+    return (
+        key
+        if key.replace("_", "").replace("-", "").isalnum() and key.isascii()
+        else (json.dumps(key))
+    )
+
+
+def _toml_document(data: Mapping[str, Any]) -> str:
+    top = [
+        f"{_toml_key(k)} = {_toml_value(v)}"
+        for k, v in data.items()
+        if v is not None and not isinstance(v, Mapping)
+    ]
+    lines = [*top]
+    for name, table in data.items():
+        if isinstance(table, Mapping):
+            lines += ["", f"[{_toml_key(name)}]"]
+            lines += [
+                f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items() if v is not None
+            ]
+    return "\n".join(lines) + "\n"

@@ -3,6 +3,8 @@ shapes (checked against botocore's output shapes)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from api_helpers import check_shape, service_model
 
@@ -25,7 +27,7 @@ def test_create_describe_list_delete(sim, kinesis):
     assert sim.kinesis.stream("orders").name == "orders"
     sim.advance(60)
     described = shape("DescribeStream", kinesis.describe_stream(StreamName="orders"))
-    assert described["StreamDescription"] == sim.kinesis.describe_stream("orders")
+    assert described["StreamDescription"]["StreamName"] == "orders"
     assert len(described["StreamDescription"]["Shards"]) == 2
     summary = shape("DescribeStreamSummary", kinesis.describe_stream_summary(StreamName="orders"))
     assert summary["StreamDescriptionSummary"]["OpenShardCount"] == 2
@@ -38,6 +40,52 @@ def test_create_describe_list_delete(sim, kinesis):
     shape("DeleteStream", kinesis.delete_stream(StreamName="orders"))
     sim.advance(60)
     assert sim.kinesis.streams == []
+
+
+def test_describe_stream_wire_shape(sim, kinesis):
+    kinesis.create_stream(StreamName="s", ShardCount=2)
+    kinesis.split_shard(
+        StreamName="s", ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**126)
+    )
+    d = shape("DescribeStream", kinesis.describe_stream(StreamName="s"))["StreamDescription"]
+    assert d["StreamARN"] == "arn:aws:kinesis:us-east-1:123456789012:stream/s"
+    assert (d["StreamStatus"], d["StreamModeDetails"]) == ("ACTIVE", {"StreamMode": "PROVISIONED"})
+    assert (d["RetentionPeriodHours"], d["HasMoreShards"], d["EncryptionType"]) == (
+        24,
+        False,
+        "NONE",
+    )
+    assert d["StreamCreationTimestamp"] == dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    assert d["EnhancedMonitoring"] == [{"ShardLevelMetrics": []}]
+    assert "KeyId" not in d
+    shards = d["Shards"]
+    assert [s["ShardId"] for s in shards] == [f"shardId-{i:012d}" for i in range(4)]
+    closed = shards[0]
+    assert set(closed["SequenceNumberRange"]) == {"StartingSequenceNumber", "EndingSequenceNumber"}
+    assert set(shards[1]["SequenceNumberRange"]) == {"StartingSequenceNumber"}
+    assert shards[2]["ParentShardId"] == "shardId-000000000000"
+    assert "AdjacentParentShardId" not in shards[2]
+    assert shards[2]["HashKeyRange"] == {"StartingHashKey": "0", "EndingHashKey": str(2**126 - 1)}
+    listed = shape("ListStreams", kinesis.list_streams())
+    assert listed["StreamNames"] == ["s"]
+    assert listed["StreamSummaries"][0]["StreamARN"] == d["StreamARN"]
+    iterator = kinesis.get_shard_iterator(
+        StreamName="s", ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    end = shape("GetRecords", kinesis.get_records(ShardIterator=iterator))
+    assert "NextShardIterator" not in end
+    assert end["ChildShards"] == [
+        {
+            "ShardId": "shardId-000000000002",
+            "ParentShards": ["shardId-000000000000"],
+            "HashKeyRange": {"StartingHashKey": "0", "EndingHashKey": str(2**126 - 1)},
+        },
+        {
+            "ShardId": "shardId-000000000003",
+            "ParentShards": ["shardId-000000000000"],
+            "HashKeyRange": {"StartingHashKey": str(2**126), "EndingHashKey": str(2**127 - 1)},
+        },
+    ]
 
 
 def test_on_demand_mode_and_tags_at_create(sim, kinesis):

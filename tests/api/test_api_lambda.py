@@ -9,6 +9,7 @@ import pytest
 from api_helpers import check_shape
 
 import kinesim
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 
 def shape(op, response):
@@ -57,7 +58,7 @@ def test_create_function_takes_kinesim_durations_and_a_role(sim, lambda_):
     assert sim.now - before == 2.5
 
 
-def test_code_is_refused_with_a_hint(lambda_):
+def test_code_and_a_callable_are_refused_together(lambda_):
     with pytest.raises(kinesim.KinesimValueError, match="handler="):
         lambda_.create_function(FunctionName="f", Code={"ZipFile": b"zip"}, handler=echo)
 
@@ -148,7 +149,9 @@ def test_event_source_mapping_lifecycle(sim, lambda_, stream_arn):
     assert created["ResponseMetadata"]["HTTPStatusCode"] == 202
     uuid = created["UUID"]
     mapping = sim.lambda_.get_event_source_mapping(uuid)
-    assert {k: v for k, v in created.items() if k != "ResponseMetadata"} == mapping.describe()
+    assert {k: v for k, v in created.items() if k != "ResponseMetadata"} == aws_mapping(
+        mapping.describe()
+    )
     assert created["State"] == "Creating"
     assert created["DestinationConfig"] == {"OnFailure": {"Destination": queue.arn}}
     assert created["FunctionResponseTypes"] == ["ReportBatchItemFailures"]

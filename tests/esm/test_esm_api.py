@@ -8,12 +8,13 @@ import pytest
 from esm_helpers import Recorder, put, setup
 
 import kinesim
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 
 def test_describe_has_awss_defaults_and_shape() -> None:
     sim, stream, fn = setup()
     esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="LATEST")
-    out = esm.describe()
+    out = aws_mapping(esm.describe())
     assert list(out) == [
         "BatchSize",
         "BisectBatchOnFunctionError",
@@ -140,10 +141,10 @@ def test_states_with_transition_time() -> None:
     seen.append(esm.state)
     sim.lambda_.update_event_source_mapping(esm, batch_size=5)
     seen.append(esm.state)
-    assert esm.describe()["BatchSize"] == 100  # applied when the update completes
+    assert aws_mapping(esm.describe())["BatchSize"] == 100  # applied when the update completes
     sim.advance(5)
     seen.append(esm.state)
-    assert esm.describe()["BatchSize"] == 5
+    assert aws_mapping(esm.describe())["BatchSize"] == 5
     sim.lambda_.update_event_source_mapping(esm, enabled=False)
     seen.append(esm.state)
     sim.advance(5)
@@ -152,7 +153,9 @@ def test_states_with_transition_time() -> None:
     seen.append(esm.state)
     sim.advance(5)
     seen.append(esm.state)
-    assert sim.lambda_.delete_event_source_mapping(esm).describe()["State"] == "Deleting"
+    assert (
+        aws_mapping(sim.lambda_.delete_event_source_mapping(esm).describe())["State"] == "Deleting"
+    )
     seen.append(esm.state)
     sim.advance(5)
     assert seen == [
@@ -213,7 +216,7 @@ def test_update_settings_and_destination() -> None:
         esm, on_failure=queue.arn, bisect_on_error=True, max_retry_attempts=3
     )
     sim.advance(0)
-    out = esm.describe()
+    out = aws_mapping(esm.describe())
     assert out["DestinationConfig"] == {"OnFailure": {"Destination": queue.arn}}
     assert (out["BisectBatchOnFunctionError"], out["MaximumRetryAttempts"]) == (True, 3)
     with pytest.raises(kinesim.InvalidParameterValueException):
@@ -243,7 +246,7 @@ def test_update_can_remove_the_destination() -> None:
     sim.advance(0)
     sim.lambda_.update_event_source_mapping(esm, on_failure=None)
     sim.advance(0)
-    assert esm.describe()["DestinationConfig"] == {"OnFailure": {}}
+    assert aws_mapping(esm.describe())["DestinationConfig"] == {"OnFailure": {}}
     assert esm.settings.on_failure is None
 
 

@@ -26,7 +26,7 @@ def test_consumer_source_delivers_with_the_stream_arn_and_describes_the_consumer
     handler = Recorder()
     sim, stream, fn, consumer = fanout_setup(handler)
     esm = sim.lambda_.create_event_source_mapping(fn, consumer, starting_position="LATEST")
-    assert esm.describe()["EventSourceArn"] == consumer.arn
+    assert esm.describe().source_arn == consumer.arn
     sim.advance(1)
     for i in range(5):
         stream.put_record(f"r{i}".encode(), "k")

@@ -10,6 +10,7 @@ import pytest
 from esm_helpers import Recorder, datas, put, setup
 
 import kinesim
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
@@ -19,17 +20,17 @@ def test_create_then_ten_records_one_invocation_in_order() -> None:
     handler = Recorder()
     sim, stream, fn = setup(handler)
     esm = sim.lambda_.create_event_source_mapping(fn, stream, starting_position="LATEST")
-    created = esm.describe()
+    created = aws_mapping(esm.describe())
     assert created["State"] == "Creating"
     assert created["LastProcessingResult"] == "No records processed"
     sim.advance(1)
-    assert esm.describe()["State"] == "Enabled"
+    assert aws_mapping(esm.describe())["State"] == "Enabled"
     result = stream.put_records([(f"r{i}".encode(), "k") for i in range(10)])
     sim.advance(5)
     assert handler.batches == [[f"r{i}" for i in range(10)]]
     seqs = [r["kinesis"]["sequenceNumber"] for r in handler.events[0]["Records"]]
     assert seqs == [r.sequence_number for r in result.records]
-    after = esm.describe()
+    after = aws_mapping(esm.describe())
     assert (after["State"], after["LastProcessingResult"]) == ("Enabled", "OK")
     assert after["StateTransitionReason"] == "User action"
 
@@ -71,11 +72,13 @@ def test_disable_stops_delivery_and_enable_resumes_from_the_checkpoint() -> None
     put(stream, [f"a{i}" for i in range(10)])
     sim.advance(2)
     assert len(handler.events) == 1
-    response = sim.lambda_.update_event_source_mapping(esm.uuid, enabled=False).describe()
+    response = aws_mapping(
+        sim.lambda_.update_event_source_mapping(esm.uuid, enabled=False).describe()
+    )
     assert (response["State"], response["StateTransitionReason"]) == ("Disabling", "User action")
     assert response["LastProcessingResult"] == "OK"
     sim.advance(1)
-    assert esm.describe()["State"] == "Disabled"
+    assert aws_mapping(esm.describe())["State"] == "Disabled"
     put(stream, [f"b{i}" for i in range(3)])
     sim.advance(60)
     assert len(handler.events) == 1
@@ -158,7 +161,9 @@ def test_on_failure_sqs_after_one_plus_max_retry_attempts() -> None:
     _check_exhausted(body, esm, stream, seq)
     assert body["requestContext"]["requestId"] == esm.function.invocations[1].request_id
     assert esm.ledger.fates() == {"succeeded": 1, "RetryAttemptsExhausted": 1}
-    assert esm.describe()["DestinationConfig"] == {"OnFailure": {"Destination": queue.arn}}
+    assert aws_mapping(esm.describe())["DestinationConfig"] == {
+        "OnFailure": {"Destination": queue.arn}
+    }
 
 
 def test_on_failure_sns_message_is_the_same_json() -> None:
@@ -240,8 +245,8 @@ def test_report_batch_item_success_scenarios(response: Any) -> None:
     put(stream, ["x"])
     sim.advance(60)
     assert len(handler.events) == 1
-    assert esm.describe()["LastProcessingResult"] == "OK"
-    assert esm.describe()["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert aws_mapping(esm.describe())["LastProcessingResult"] == "OK"
+    assert aws_mapping(esm.describe())["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
 def test_report_batch_item_failures_fresh_count_after_partial_success() -> None:
@@ -356,7 +361,7 @@ def test_handler_returning_empty_is_one_invocation_and_ok() -> None:
     put(stream, ["x"])
     sim.advance(10)
     assert len(fn.invocations) == 1
-    got = sim.lambda_.get_event_source_mapping(esm.uuid).describe()
+    got = aws_mapping(sim.lambda_.get_event_source_mapping(esm.uuid).describe())
     assert (got["State"], got["LastProcessingResult"]) == ("Enabled", "OK")
 
 

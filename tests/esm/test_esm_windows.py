@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import kinesim
+from kinesim._api._lambda_responses import event_source_mapping as aws_mapping
 
 
 class Summer:
@@ -254,7 +255,7 @@ def test_tumbling_window_validation() -> None:
     esm = sim.lambda_.create_event_source_mapping(
         fn, stream, starting_position="LATEST", tumbling_window=900
     )
-    assert esm.describe()["TumblingWindowInSeconds"] == 900
+    assert aws_mapping(esm.describe())["TumblingWindowInSeconds"] == 900
 
 
 def test_turning_the_window_off_closes_the_open_one_first() -> None:
@@ -278,7 +279,7 @@ def test_turning_the_window_off_closes_the_open_one_first() -> None:
     assert summer.finals[0]["isWindowTerminatedEarly"] is True
     # The record after the update went to the function without window fields.
     assert [len(e["Records"]) for e in plain] == [1]
-    assert esm.describe()["TumblingWindowInSeconds"] == 0
+    assert aws_mapping(esm.describe())["TumblingWindowInSeconds"] == 0
     esm._check()
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import kinesim
 from kinesim import Simulator, Timings
+from kinesim._kinesis.descriptions import ConsumerDescription, ConsumerPage
 
 ACCOUNT = "123456789012"
 
@@ -26,13 +27,11 @@ def test_register_gives_aws_arn_and_is_active_at_once_by_default():
         f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/orders/consumer/analytics:{created_s}"
     )
     assert consumer.status == "ACTIVE"
-    assert consumer.summary() == {
-        "ConsumerName": "analytics",
-        "ConsumerARN": consumer.arn,
-        "ConsumerStatus": "ACTIVE",
-        "ConsumerCreationTimestamp": datetime(2026, 1, 1, 0, 0, 12, tzinfo=timezone.utc),
-    }
-    assert consumer.description()["StreamARN"] == stream.arn
+    description = consumer.description()
+    assert description == ConsumerDescription(
+        "analytics", consumer.arn, "ACTIVE", created_s, stream.arn
+    )
+    assert description.creation_timestamp == datetime(2026, 1, 1, 0, 0, 12, tzinfo=timezone.utc)
     assert stream.arn == f"arn:aws:kinesis:us-east-1:{ACCOUNT}:stream/orders"
 
 
@@ -51,15 +50,8 @@ def test_creating_then_active_after_the_register_timing():
     sim.advance(0.001)
     assert consumer.status == "ACTIVE"
     described = sim.kinesis.describe_stream_consumer(consumer_arn=consumer.arn)
-    assert described == {
-        "ConsumerDescription": {
-            "ConsumerName": "c1",
-            "ConsumerARN": consumer.arn,
-            "ConsumerStatus": "ACTIVE",
-            "ConsumerCreationTimestamp": datetime(2026, 1, 1, tzinfo=timezone.utc),
-            "StreamARN": stream.arn,
-        }
-    }
+    assert described == ConsumerDescription("c1", consumer.arn, "ACTIVE", 1_767_225_600, stream.arn)
+    assert described.creation_timestamp == datetime(2026, 1, 1, tzinfo=timezone.utc)
     assert (
         sim.kinesis.describe_stream_consumer(stream_arn=stream.arn, consumer_name="c1") == described
     )
@@ -67,13 +59,13 @@ def test_creating_then_active_after_the_register_timing():
 
     sim.kinesis.deregister_stream_consumer(consumer_arn=consumer.arn)
     assert consumer.status == "DELETING"
-    listed = sim.kinesis.list_stream_consumers(stream.arn)["Consumers"]
-    assert [c["ConsumerStatus"] for c in listed] == ["DELETING"]
+    listed = sim.kinesis.list_stream_consumers(stream.arn).consumers
+    assert [c.status for c in listed] == ["DELETING"]
     with pytest.raises(kinesim.ResourceInUseException, match="is not in ACTIVE status"):
         consumer.subscribe("shardId-000000000000", "LATEST")
     sim.kinesis.deregister_stream_consumer(consumer_arn=consumer.arn)  # again: nothing
     sim.advance(4.0)
-    assert sim.kinesis.list_stream_consumers(stream.arn) == {"Consumers": []}
+    assert sim.kinesis.list_stream_consumers(stream.arn) == ConsumerPage((), None)
     with pytest.raises(kinesim.ResourceNotFoundException) as info:
         sim.kinesis.describe_stream_consumer(consumer_arn=consumer.arn)
     assert info.value.message == (
@@ -99,10 +91,10 @@ def test_list_is_in_registration_order_and_describe_has_stream_arn():
     sim, stream = make()
     for name in ["zeta", "alpha", "mid"]:
         stream.register_consumer(name)
-    listed = sim.kinesis.list_stream_consumers(stream.arn)["Consumers"]
-    assert [c["ConsumerName"] for c in listed] == ["zeta", "alpha", "mid"]
+    listed = sim.kinesis.list_stream_consumers(stream.arn).consumers
+    assert [c.name for c in listed] == ["zeta", "alpha", "mid"]
     assert [c.name for c in stream.list_consumers()] == ["zeta", "alpha", "mid"]
-    assert stream.consumer("alpha").description()["ConsumerName"] == "alpha"
+    assert stream.consumer("alpha").description().name == "alpha"
 
 
 def test_duplicate_name_is_refused_and_changes_nothing():
@@ -181,7 +173,7 @@ def test_describe_needs_an_arn_or_stream_and_name_that_agree():
     described = sim.kinesis.describe_stream_consumer(
         consumer_arn=consumer.arn, stream_arn=stream.arn, consumer_name="c"
     )
-    assert described["ConsumerDescription"]["ConsumerARN"] == consumer.arn
+    assert described.arn == consumer.arn
 
 
 def test_deleting_a_stream_with_consumers_needs_the_force_flag():
@@ -228,18 +220,18 @@ def test_list_stream_consumers_pages_with_tokens_that_expire():
     for i in range(5):
         stream.register_consumer(f"c{i}")
     first = sim.kinesis.list_stream_consumers(stream.arn, max_results=2)
-    assert [c["ConsumerName"] for c in first["Consumers"]] == ["c0", "c1"]
+    assert [c.name for c in first.consumers] == ["c0", "c1"]
     second = sim.kinesis.list_stream_consumers(
-        stream.arn, max_results=2, next_token=first["NextToken"]
+        stream.arn, max_results=2, next_token=first.next_token
     )
-    assert [c["ConsumerName"] for c in second["Consumers"]] == ["c2", "c3"]
-    third = sim.kinesis.list_stream_consumers(stream.arn, next_token=second["NextToken"])
-    assert [c["ConsumerName"] for c in third["Consumers"]] == ["c4"]
-    assert "NextToken" not in third
+    assert [c.name for c in second.consumers] == ["c2", "c3"]
+    third = sim.kinesis.list_stream_consumers(stream.arn, next_token=second.next_token)
+    assert [c.name for c in third.consumers] == ["c4"]
+    assert third.next_token is None
     with pytest.raises(kinesim.InvalidArgumentException, match="Invalid NextToken"):
         sim.kinesis.list_stream_consumers(stream.arn, next_token="bogus")
     with pytest.raises(kinesim.ValidationException, match="maxResults"):
         sim.kinesis.list_stream_consumers(stream.arn, max_results=0)
     sim.advance(300.001)
     with pytest.raises(kinesim.ExpiredNextTokenException):
-        sim.kinesis.list_stream_consumers(stream.arn, next_token=first["NextToken"])
+        sim.kinesis.list_stream_consumers(stream.arn, next_token=first.next_token)

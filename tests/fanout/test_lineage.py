@@ -40,12 +40,12 @@ class LineageReader:
             self.first_ms.setdefault(event.shard_id, event.time_ms)
             self.last_ms[event.shard_id] = event.time_ms
         for child in event.child_shards or ():
-            parents = child["ParentShards"]
-            if child["ShardId"] not in self.started and all(
+            parents = child.parent_shard_ids
+            if child.shard_id not in self.started and all(
                 p in self.done or p == event.shard_id for p in parents
             ):
                 # Parents first: a child starts once every parent was read to its end.
-                self.sim.call_later_ms(0, self.start, child["ShardId"], "TRIM_HORIZON")
+                self.sim.call_later_ms(0, self.start, child.shard_id, "TRIM_HORIZON")
 
     def on_end(self, subscription):
         if subscription.end_reason == "SHARD_END":

@@ -132,7 +132,19 @@ CASES: list[tuple[str, Callable[[kinesim.Simulator], Any], type[Exception], str]
         "split unknown shard",
         lambda sim: sim.kinesis.stream("s").split_shard("shardId-000000000007", "5"),
         kinesim.ResourceNotFoundException,
-        "Shard shardId-000000000007 in stream s under account 123456789012 does not exist",
+        "Could not find shard shardId-000000000007 in stream s under account 123456789012.",
+    ),
+    (
+        "merge unknown short shard id",
+        lambda sim: sim.kinesis.stream("s").merge_shards("shard-7", "shardId-000000000000"),
+        kinesim.ResourceNotFoundException,
+        "Could not find shard shardId-000000000007 in stream s under account 123456789012.",
+    ),
+    (
+        "split shard id that names no shard",
+        lambda sim: sim.kinesis.stream("s").split_shard("abc", "5"),
+        kinesim.ResourceNotFoundException,
+        "Could not find shard abc in stream s under account 123456789012.",
     ),
     (
         "split bad key",

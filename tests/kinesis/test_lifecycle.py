@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 import kinesim
+from kinesim._kinesis.descriptions import AccountLimits
 
 
 def test_statuses_follow_the_timings() -> None:
@@ -23,7 +24,7 @@ def test_statuses_follow_the_timings() -> None:
     stream.put_record(b"x", "k")
     sim.kinesis.delete_stream("s")
     assert stream.status == "DELETING"
-    assert sim.kinesis.describe_stream_summary("s")["StreamStatus"] == "DELETING"
+    assert sim.kinesis.describe_stream_summary("s").status == "DELETING"
     stream.put_record(b"y", "k")  # AWS may still accept data while DELETING
     with pytest.raises(kinesim.ResourceInUseException):
         sim.kinesis.create_stream("s", shard_count=1)
@@ -50,49 +51,42 @@ def test_duplicate_name(sim: kinesim.Simulator) -> None:
     assert info.value.message == "Stream s under account 123456789012 already exists."
 
 
-def test_describe_stream_shape(sim: kinesim.Simulator) -> None:
+def test_describe_stream(sim: kinesim.Simulator) -> None:
     stream = sim.kinesis.create_stream("s", shard_count=2, tags={"team": "data"})
     stream.split_shard("shardId-000000000000", str(2**126))
     d = sim.kinesis.describe_stream("s")
-    assert d["StreamName"] == "s"
-    assert d["StreamARN"] == "arn:aws:kinesis:us-east-1:123456789012:stream/s"
-    assert d["StreamStatus"] == "ACTIVE"
-    assert d["StreamModeDetails"] == {"StreamMode": "PROVISIONED"}
-    assert d["RetentionPeriodHours"] == 24
-    assert d["HasMoreShards"] is False
-    assert d["EncryptionType"] == "NONE"
-    assert d["StreamCreationTimestamp"] == datetime(2026, 1, 1, tzinfo=timezone.utc)
-    assert d["EnhancedMonitoring"] == [{"ShardLevelMetrics": []}]
-    shards = d["Shards"]
-    assert [s["ShardId"] for s in shards] == [f"shardId-{i:012d}" for i in range(4)]
-    closed = shards[0]
-    assert set(closed["SequenceNumberRange"]) == {"StartingSequenceNumber", "EndingSequenceNumber"}
-    assert set(shards[1]["SequenceNumberRange"]) == {"StartingSequenceNumber"}
-    assert shards[2]["ParentShardId"] == "shardId-000000000000"
-    assert "AdjacentParentShardId" not in shards[2]
-    assert shards[2]["HashKeyRange"] == {"StartingHashKey": "0", "EndingHashKey": str(2**126 - 1)}
+    summary = d.summary
+    assert (summary.name, summary.arn) == ("s", "arn:aws:kinesis:us-east-1:123456789012:stream/s")
+    assert (summary.status, summary.mode, summary.retention_hours) == ("ACTIVE", "PROVISIONED", 24)
+    assert (summary.encryption_type, summary.key_id) == ("NONE", None)
+    assert summary.creation_timestamp == datetime(2026, 1, 1, tzinfo=timezone.utc)
+    assert summary.shard_level_metrics == ()
+    assert d.has_more_shards is False
+    assert [s.shard_id for s in d.shards] == [f"shardId-{i:012d}" for i in range(4)]
+    closed, open_, low = d.shards[0], d.shards[1], d.shards[2]
+    assert closed.ending_sequence_number == stream.shard(closed.shard_id).ending_sequence_number
+    assert closed.ending_sequence_number is not None
+    assert open_.ending_sequence_number is None
+    assert (low.parent_shard_id, low.adjacent_parent_shard_id) == ("shardId-000000000000", None)
+    assert (low.hash_key_start, low.hash_key_end) == (0, 2**126 - 1)
     page = sim.kinesis.describe_stream("s", limit=2)
-    assert [s["ShardId"] for s in page["Shards"]] == [
-        "shardId-000000000000",
-        "shardId-000000000001",
-    ]
-    assert page["HasMoreShards"] is True
+    assert [s.shard_id for s in page.shards] == ["shardId-000000000000", "shardId-000000000001"]
+    assert page.has_more_shards is True
     rest = sim.kinesis.describe_stream("s", exclusive_start_shard_id="shardId-000000000001")
-    assert len(rest["Shards"]) == 2
-    assert sim.kinesis.describe_stream(stream_arn=stream.arn)["StreamName"] == "s"
+    assert len(rest.shards) == 2
+    assert sim.kinesis.describe_stream(stream_arn=stream.arn).summary.name == "s"
     summary = sim.kinesis.describe_stream_summary("s")
-    assert summary["OpenShardCount"] == 3
-    assert summary["ConsumerCount"] == 0
+    assert (summary.open_shard_count, summary.consumer_count) == (3, 0)
 
 
 def test_list_streams(sim: kinesim.Simulator) -> None:
     for name in ("b", "a", "c"):
         sim.kinesis.create_stream(name, shard_count=1)
     out = sim.kinesis.list_streams(limit=2)
-    assert out["StreamNames"] == ["a", "b"]
-    assert out["HasMoreStreams"] is True
-    assert out["StreamSummaries"][0]["StreamARN"].endswith(":stream/a")
-    assert sim.kinesis.list_streams(exclusive_start_stream_name="b")["StreamNames"] == ["c"]
+    assert out.names == ["a", "b"]
+    assert out.has_more_streams is True
+    assert out.streams[0].arn.endswith(":stream/a")
+    assert sim.kinesis.list_streams(exclusive_start_stream_name="b").names == ["c"]
 
 
 def test_list_shards_filters(sim: kinesim.Simulator) -> None:
@@ -105,8 +99,8 @@ def test_list_shards_filters(sim: kinesim.Simulator) -> None:
     stream.merge_shards("shardId-000000000003", "shardId-000000000001")  # -> 4 at t = 2 h
 
     def ids(**kwargs: object) -> list[str]:
-        shards = sim.kinesis.list_shards("s", **kwargs)["Shards"]  # type: ignore[arg-type]
-        return [s["ShardId"][-1] for s in shards]
+        shards = sim.kinesis.list_shards("s", **kwargs).shards  # type: ignore[arg-type]
+        return [s.shard_id[-1] for s in shards]
 
     assert ids() == ["0", "1", "2", "3", "4"]
     assert ids(shard_filter={"Type": "AT_LATEST"}) == ["2", "4"]
@@ -135,13 +129,13 @@ def test_list_shards_filters(sim: kinesim.Simulator) -> None:
 def test_list_shards_pagination_and_token_expiry(sim: kinesim.Simulator) -> None:
     sim.kinesis.create_stream("s", shard_count=5)
     first = sim.kinesis.list_shards("s", max_results=2, shard_filter={"Type": "AT_LATEST"})
-    assert [s["ShardId"][-1] for s in first["Shards"]] == ["0", "1"]
-    token = first["NextToken"]
+    assert [s.shard_id[-1] for s in first.shards] == ["0", "1"]
+    token = first.next_token
     second = sim.kinesis.list_shards(next_token=token, max_results=2)
-    assert [s["ShardId"][-1] for s in second["Shards"]] == ["2", "3"]
-    third = sim.kinesis.list_shards(next_token=second["NextToken"])
-    assert [s["ShardId"][-1] for s in third["Shards"]] == ["4"]
-    assert "NextToken" not in third
+    assert [s.shard_id[-1] for s in second.shards] == ["2", "3"]
+    third = sim.kinesis.list_shards(next_token=second.next_token)
+    assert [s.shard_id[-1] for s in third.shards] == ["4"]
+    assert third.next_token is None
     with pytest.raises(kinesim.InvalidArgumentException):
         sim.kinesis.list_shards("s", next_token=token)
     sim.advance(301)
@@ -180,7 +174,7 @@ def test_encryption_is_reported_per_record(sim: kinesim.Simulator) -> None:
         sim.kinesis.get_shard_iterator("s", "shardId-000000000000", "TRIM_HORIZON")
     )
     assert [r.encryption_type for r in out.records] == ["NONE", "KMS", "NONE"]
-    assert sim.kinesis.describe_stream_summary("s")["EncryptionType"] == "NONE"
+    assert sim.kinesis.describe_stream_summary("s").encryption_type == "NONE"
 
 
 def test_on_demand_defaults_and_mode_switch(sim: kinesim.Simulator) -> None:
@@ -192,12 +186,12 @@ def test_on_demand_defaults_and_mode_switch(sim: kinesim.Simulator) -> None:
     stream.update_stream_mode("ON_DEMAND")
     with pytest.raises(kinesim.LimitExceededException):
         stream.update_stream_mode("PROVISIONED")
-    assert sim.kinesis.describe_limits() == {
-        "ShardLimit": 20000,
-        "OpenShardCount": 8,
-        "OnDemandStreamCount": 1,
-        "OnDemandStreamCountLimit": 50,
-    }
+    assert sim.kinesis.describe_limits() == AccountLimits(
+        shard_limit=20000,
+        open_shard_count=8,
+        on_demand_stream_count=1,
+        on_demand_stream_count_limit=50,
+    )
 
 
 def test_metrics_under_aws_names(sim: kinesim.Simulator) -> None:
@@ -227,8 +221,8 @@ def test_metrics_under_aws_names(sim: kinesim.Simulator) -> None:
     assert kinds.count("kinesis.put") == 2
     assert kinds.count("kinesis.get") == 1
     out = stream.disable_enhanced_monitoring(["IncomingBytes"])
-    assert "IncomingBytes" not in out["DesiredShardLevelMetrics"]
-    assert "IncomingBytes" in out["CurrentShardLevelMetrics"]
+    assert "IncomingBytes" not in out.desired_shard_level_metrics
+    assert "IncomingBytes" in out.current_shard_level_metrics
 
 
 def test_stream_lookup_by_arn(sim: kinesim.Simulator) -> None:
@@ -273,4 +267,4 @@ def test_list_shards_timestamp_filters_are_inclusive(sim: kinesim.Simulator) -> 
     at = sim.now
     for kind in ("AT_TIMESTAMP", "FROM_TIMESTAMP"):
         shards = sim.kinesis.list_shards("s", shard_filter={"Type": kind, "Timestamp": at})
-        assert [s["ShardId"][-1] for s in shards["Shards"]] == ["0", "1", "2"]
+        assert [s.shard_id[-1] for s in shards.shards] == ["0", "1", "2"]

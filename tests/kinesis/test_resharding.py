@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kinesim
+from kinesim._kinesis.descriptions import ChildShard
 
 MAX = 2**128 - 1
 
@@ -31,12 +32,10 @@ def test_split_closes_the_parent_and_children_continue_the_series(sim: kinesim.S
     out = sim.kinesis.get_records(it)
     assert [r.data for r in out.records] == [b"before"]
     assert out.next_shard_iterator is None
-    assert [c["ShardId"] for c in out.child_shards] == [low.shard_id, high.shard_id]
-    assert out.child_shards[0]["ParentShards"] == [parent.shard_id]
-    assert out.child_shards[0]["HashKeyRange"] == {
-        "StartingHashKey": "0",
-        "EndingHashKey": str(key - 1),
-    }
+    assert out.child_shards == [
+        ChildShard(low.shard_id, (parent.shard_id,), 0, key - 1),
+        ChildShard(high.shard_id, (parent.shard_id,), key, parent.hash_key_end),
+    ]
     assert sim.trace.of_kind("kinesis.reshard")[0].fields["op"] == "split"
     stream._check()
 
@@ -87,10 +86,8 @@ def test_update_shard_count_limits(sim: kinesim.Simulator) -> None:
     targets = [8, 5, 3, 6, 4, 2, 3, 5, 7, 10]
     for target in targets:
         result = stream.update_shard_count(target)
-        assert result["TargetShardCount"] == target
+        assert result.target_shard_count == target
         assert len(stream.open_shards()) == target
-        widths = {s.hash_key_end - s.hash_key_start for s in stream.open_shards()[:-1]}
-        assert len(widths) == 1  # uniform
         stream._check()
     with pytest.raises(kinesim.LimitExceededException, match="rolling 24-hour period"):
         stream.update_shard_count(12)
@@ -179,3 +176,63 @@ def test_every_hash_key_routes_to_exactly_one_open_shard(
         owners = [s for s in stream.open_shards() if s.hash_key_start <= h <= s.hash_key_end]
         assert len(owners) == 1
         assert stream.put_record(b"x", "k", explicit_hash_key=str(h)).shard_id == owners[0].shard_id
+
+
+@pytest.mark.parametrize(("before", "after", "total"), [(10, 13, 37), (5, 3, 7)])
+def test_update_shard_count_leaves_the_shard_totals_aws_leaves(
+    sim: kinesim.Simulator, before: int, after: int, total: int
+) -> None:
+    # moto's tests record these totals as verified against AWS.
+    sim.kinesis.create_stream("s", shard_count=before)
+    client = sim.client("kinesis")
+    client.update_shard_count(StreamName="s", TargetShardCount=after, ScalingType="UNIFORM_SCALING")
+    shards = client.describe_stream(StreamName="s")["StreamDescription"]["Shards"]
+    assert len(shards) == total
+    assert sum("EndingSequenceNumber" not in s["SequenceNumberRange"] for s in shards) == after
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 60), st.floats(0.0, 1.0))
+def test_update_shard_count_totals_and_routing(n: int, fraction: float) -> None:
+    """Scaling n -> t creates 4n - t shards going up (n splits into 2n, 2n - t merges) and
+    n - t going down (merges only); the open shards still cover every hash key once."""
+    sim = kinesim.Simulator()
+    stream = sim.kinesis.create_stream("s", shard_count=n)
+    low, high = -(-n // 2), 2 * n
+    target = low + round(fraction * (high - low))
+    stream.update_shard_count(target)
+    created = 0 if target == n else (4 * n - target if target > n else n - target)
+    assert len(stream.shards) == n + created
+    assert len(stream.open_shards()) == target
+    stream._check()
+    for shard in stream.shards:
+        assert shard.closed == (len(stream.children_of(shard.shard_id)) > 0)
+
+
+@pytest.mark.parametrize("alias", ["shardId-1", "shard-1", "1", "shardId-000000000001"])
+def test_shard_ids_are_read_as_aws_reads_them(sim: kinesim.Simulator, alias: str) -> None:
+    # kinesalite's tests (run against AWS): the digits after the first "-" name the shard.
+    stream = sim.kinesis.create_stream("s", shard_count=2)
+    assert stream.shard(alias).shard_id == "shardId-000000000001"
+    iterator = sim.kinesis.get_shard_iterator("s", alias, "TRIM_HORIZON")
+    assert sim.kinesis.get_records(iterator).records == []
+    stream.split_shard(alias, str(2**127 + 2**125))
+    assert stream.shard("shardId-000000000001").closed
+    assert [s.shard_id for s in stream.children_of("shardId-000000000001")] == [
+        "shardId-000000000002",
+        "shardId-000000000003",
+    ]
+
+
+def test_unknown_shard_ids_in_reads(sim: kinesim.Simulator) -> None:
+    sim.kinesis.create_stream("s", shard_count=1)
+    with pytest.raises(kinesim.ResourceNotFoundException) as info:
+        sim.kinesis.get_shard_iterator("s", "shard-9", "LATEST")
+    assert info.value.message == (
+        "Shard shardId-000000000009 in stream s under account 123456789012 does not exist"
+    )
+    with pytest.raises(kinesim.ResourceNotFoundException) as info:
+        sim.kinesis.get_shard_iterator("s", "first", "LATEST")
+    assert (
+        info.value.message == "Could not find shard first in stream s under account 123456789012."
+    )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 
 from kinesim._cli import main
-from kinesim.whatif._cli import _coerce, _Progress, demo_scenario
+from kinesim.whatif._cli import _coerce, demo_scenario
 
 SMALL = """
 shards = 2
@@ -85,30 +84,6 @@ def test_demo_is_four_shards_with_a_poison_record():
     assert demo.faults.poison_at_s == (600.0,)
 
 
-class _Tty(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-def test_progress_bar_only_on_a_terminal_after_a_second(monkeypatch):
-    monkeypatch.delenv("CI", raising=False)
-    clock = iter([0.0, 0.5, 2.0, 3.0])
-    monkeypatch.setattr("kinesim.whatif._cli.time.monotonic", lambda: next(clock))
-    tty = _Tty()
-    bar = _Progress("simulating", tty)  # starts at 0.0
-    bar(0.1)  # 0.5 s in: too early to show anything
-    assert tty.getvalue() == ""
-    bar(0.5)  # 2.0 s in
-    assert "simulating [" in tty.getvalue()
-    assert "50%" in tty.getvalue()
-    bar.close()
-    assert tty.getvalue().endswith("\r")
-    quiet = io.StringIO()  # not a terminal: never drawn
-    other = _Progress("x", quiet)
-    other(1.0)
-    assert quiet.getvalue() == ""
-
-
 def test_main_job_command_runs_the_demo(capsys):
     # The README's main job: `kinesim whatif` with no arguments, on the bare install.
     assert main(["whatif", "--set", "simulated_s=900"]) == 0
@@ -121,7 +96,7 @@ def test_main_job_command_runs_the_demo(capsys):
 def test_sweep_on_dask_by_address(toml, capsys):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         argv = ["sweep", str(toml), "--grid", "shards=1,2", "--dask", cluster.scheduler_address]
         assert main([*argv, "--target-iterator-age", "10s"]) == 0

@@ -30,6 +30,7 @@ from kinesim._errors import (
     ResourceInUseException,
     ResourceNotFoundException,
 )
+from kinesim._kinesis.descriptions import ConsumerDescription, ConsumerPage
 from kinesim._kinesis.fanout.subscription import (
     RESUBSCRIBE_GUARD_MS,
     SUBSCRIBE_INTERVAL_MS,
@@ -119,6 +120,9 @@ class Consumer:
         self.creation_ms = self._sim.now_ms
         self.arn = f"{self.stream.arn}/consumer/{name}:{self.creation_ms // 1000}"
         self.status = ConsumerStatus.CREATING
+        #: TagResource / PutResourcePolicy by the consumer's ARN (stored, not enforced).
+        self.tags: dict[str, str] = {}
+        self.resource_policy: str | None = None
         self._slots: dict[str, _ShardSlot] = {}
         self._transition: Handle | None = None
 
@@ -131,18 +135,11 @@ class Consumer:
     def creation_epoch_s(self) -> int:
         return self.creation_ms // 1000
 
-    def summary(self) -> dict[str, Any]:
-        """AWS's ``Consumer`` shape (RegisterStreamConsumer, ListStreamConsumers)."""
-        return {
-            "ConsumerName": self.name,
-            "ConsumerARN": self.arn,
-            "ConsumerStatus": self.status.value,
-            "ConsumerCreationTimestamp": self.creation_timestamp,
-        }
-
-    def description(self) -> dict[str, Any]:
-        """AWS's ``ConsumerDescription`` shape (DescribeStreamConsumer)."""
-        return {**self.summary(), "StreamARN": self.stream.arn}
+    def description(self) -> ConsumerDescription:
+        """The consumer now (DescribeStreamConsumer, ListStreamConsumers)."""
+        return ConsumerDescription(
+            self.name, self.arn, self.status.value, self.creation_epoch_s, self.stream.arn
+        )
 
     def subscriptions(self) -> list[Subscription]:
         """This consumer's active subscriptions, by shard id."""
@@ -331,7 +328,8 @@ class ConsumerRegistry:
                 f"Consumer {name} under stream {stream.name} under account {sim.account_id} "
                 "already exists."
             )
-        if len(self._consumers) >= MAX_CONSUMERS_PER_STREAM:
+        # A Kinesis queue counts as a registered consumer too (CreateQueue's documentation).
+        if len(self._consumers) + stream.queue_count >= MAX_CONSUMERS_PER_STREAM:
             raise LimitExceededException(
                 f"Stream {stream.name} under account {sim.account_id} already has "
                 f"{MAX_CONSUMERS_PER_STREAM} registered consumers, the most a stream can have."
@@ -444,7 +442,7 @@ class KinesisFanoutMixin:
     """The consumer operations of ``sim.kinesis`` (a base class of the Kinesis service), by ARN.
 
     As with the rest of the service, the operation that creates something returns the object
-    (:class:`Consumer`); describing and listing return AWS's response shapes.
+    (:class:`Consumer`); describing and listing return frozen descriptions.
     """
 
     # Provided by the Kinesis service.
@@ -500,11 +498,10 @@ class KinesisFanoutMixin:
         stream_arn: str | None = None,
         consumer_name: str | None = None,
         consumer_arn: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> ConsumerDescription:
         """DescribeStreamConsumer: by consumer ARN, or stream ARN and name (or all three if
-        they agree). Returns ``{"ConsumerDescription": {...}}``."""
-        consumer = self._find_consumer(stream_arn, consumer_name, consumer_arn)
-        return {"ConsumerDescription": consumer.description()}
+        they agree)."""
+        return self._find_consumer(stream_arn, consumer_name, consumer_arn).description()
 
     def list_stream_consumers(
         self,
@@ -512,10 +509,10 @@ class KinesisFanoutMixin:
         *,
         max_results: int | None = None,
         next_token: str | None = None,
-    ) -> dict[str, Any]:
-        """ListStreamConsumers: ``{"Consumers": [...], "NextToken": ...}`` in registration
-        order, ``max_results`` (1-10,000, default 100) at a time. A ``NextToken`` expires
-        after 300 s (``ExpiredNextTokenException``)."""
+    ) -> ConsumerPage:
+        """ListStreamConsumers: consumers in registration order, ``max_results`` (1-10,000,
+        default 100) at a time. A ``next_token`` expires after 300 s
+        (``ExpiredNextTokenException``)."""
         if max_results is not None:
             check_int(max_results, "maxResults", minimum=1, maximum=10000)
         page_size = max_results or 100
@@ -533,12 +530,12 @@ class KinesisFanoutMixin:
                 )
             offset = state.position
         page = consumers[offset : offset + page_size]
-        out: dict[str, Any] = {"Consumers": [c.summary() for c in page]}
+        token = None
         if offset + len(page) < len(consumers):
-            out["NextToken"] = self._codec.encode(
+            token = self._codec.encode(
                 IteratorState("lc", stream.name, stream.tag, 0, offset + len(page), self.sim.now_ms)
             )
-        return out
+        return ConsumerPage(tuple(c.description() for c in page), token)
 
     def deregister_stream_consumer(
         self,

@@ -44,6 +44,7 @@ from kinesim._kinesis.validate import check_str
 
 if TYPE_CHECKING:
     from kinesim._core.scheduler import Handle
+    from kinesim._kinesis.descriptions import ChildShard
     from kinesim._kinesis.fanout.consumers import Consumer, _ShardSlot
     from kinesim._kinesis.shard import Record, Shard, _ArrivalWaiter
     from kinesim._simulator import Simulator
@@ -105,8 +106,8 @@ class FanoutEvent:
     """One ``SubscribeToShardEvent``: the records ``[start, end)`` of a shard, pushed at
     ``time_ms``.
 
-    Positions are the shard's absolute record positions. :meth:`to_dict` gives the AWS shape;
-    :meth:`records` the records themselves.
+    Positions are the shard's absolute record positions; :meth:`records` gives the records
+    themselves (``sim.client("kinesis")`` shapes the event as AWS's ``SubscribeToShardEvent``).
     """
 
     time_ms: int
@@ -116,8 +117,8 @@ class FanoutEvent:
     bytes: int
     continuation_sequence_number: str | None
     millis_behind_latest: int
-    #: AWS ``ChildShards`` entries, only in the last event of a closed shard.
-    child_shards: tuple[dict[str, Any], ...] | None = None
+    #: The shard's children, only in the last event of a closed shard.
+    child_shards: tuple[ChildShard, ...] | None = None
 
     @property
     def shard_id(self) -> str:
@@ -135,29 +136,6 @@ class FanoutEvent:
 
     def sequence_numbers(self) -> list[str]:
         return [self.shard.sequence_number(i) for i in range(self.start, self.end)]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The event as ``SubscribeToShardEvent``, records in GetRecords' record shape."""
-        event: dict[str, Any] = {
-            "Records": [_record_dict(r) for r in self.records()],
-            "ContinuationSequenceNumber": self.continuation_sequence_number,
-            "MillisBehindLatest": self.millis_behind_latest,
-        }
-        if self.child_shards is not None:
-            event["ChildShards"] = [dict(c) for c in self.child_shards]
-        return event
-
-
-def _record_dict(record: Record) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "SequenceNumber": record.sequence_number,
-        "ApproximateArrivalTimestamp": record.approximate_arrival_timestamp,
-        "Data": record.data,
-        "PartitionKey": record.partition_key,
-    }
-    if record.encryption_type != "NONE":
-        out["EncryptionType"] = record.encryption_type
-    return out
 
 
 # -- starting positions -----------------------------------------------------------------------
@@ -363,10 +341,6 @@ class Subscription:
         ``ContinuationSequenceNumber`` (before the first event, the number of the record before
         the starting position). None once a closed shard was read to its end."""
         return self._last_continuation
-
-    def event_dicts(self) -> list[dict[str, Any]]:
-        """The kept events in AWS's ``SubscribeToShardEvent`` shape."""
-        return [event.to_dict() for event in self.events]
 
     def records(self) -> list[Record]:
         """Every record of the kept events, in order."""
