@@ -246,10 +246,13 @@ def describe(
         lines.append("trace: no events")
     else:
         shown = f", the last {len(events)}" if len(events) < len(sim.trace) else ""
-        lines.append(f"trace: {len(sim.trace)} events{shown}:")
+        # A long run's trace holds only its latest events (Simulator trace_limit).
+        held = f" ({len(sim.trace)} held)" if sim.trace.dropped else ""
+        lines.append(f"trace: {sim.trace.recorded} events{held}{shown}:")
         lines.extend("  " + line for line in format_events(events, sim.start_ms))
     if saved is not None:
-        lines.append(f"full trace saved to {saved}; read it with: kinesim trace show {saved}")
+        what = f"the last {len(sim.trace)} trace events" if sim.trace.dropped else "full trace"
+        lines.append(f"{what} saved to {saved}; read it with: kinesim trace show {saved}")
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from kinesim._config import Limits, Timings
@@ -24,8 +25,8 @@ from kinesim._esm.service import MappingService
 from kinesim._iam import IAMService
 from kinesim._kinesis.service import KinesisService
 from kinesim._lambda.service import LambdaService
-from kinesim._observe.metrics import Metrics
-from kinesim._observe.trace import Trace
+from kinesim._observe.metrics import DEFAULT_RAW_DATAPOINTS, Metrics
+from kinesim._observe.trace import DEFAULT_LIMIT, Trace
 
 if TYPE_CHECKING:
     from kinesim._api import Client
@@ -48,10 +49,17 @@ class Simulator(Scheduler):
     """A simulated AWS account and Region on a virtual clock.
 
     All arguments are keyword-only. ``seed`` drives every random choice; ``start`` is when
-    virtual time begins (default 2026-01-01T00:00:00Z, never the wall clock); ``trace`` is True,
-    False, or a collection of the event kinds to record. ``max_events_per_instant`` bounds how
-    many events one ``advance``/``drain`` runs at one virtual instant before it stops with
-    :class:`kinesim.LivelockError` (default 100,000; a guard against zero-delay loops).
+    virtual time begins (default 2026-01-01T00:00:00Z, never the wall clock).
+
+    ``trace`` is True (record every kind, holding the last ``trace_limit`` events, default
+    1,000), ``"all"`` (hold every event: memory grows with the run), False, or a collection
+    of the event kinds to record; ``trace_file`` also streams every recorded event to that
+    msgpack trace file as it happens (finish it with ``sim.trace.close_stream()``).
+    ``metric_datapoints`` is how many datapoints each metric keeps as they came before older
+    ones are folded into CloudWatch-style 1-minute statistics (None keeps every datapoint).
+    ``max_events_per_instant`` bounds how many events one ``advance``/``drain`` runs at one
+    virtual instant before it stops with :class:`kinesim.LivelockError` (default 100,000; a
+    guard against zero-delay loops).
     """
 
     def __init__(
@@ -63,7 +71,10 @@ class Simulator(Scheduler):
         region: str = "us-east-1",
         timings: Timings | None = None,
         limits: Limits | None = None,
-        trace: bool | Iterable[str] = True,
+        trace: bool | str | Iterable[str] = True,
+        trace_limit: int | None = DEFAULT_LIMIT,
+        trace_file: str | Path | None = None,
+        metric_datapoints: int | None = DEFAULT_RAW_DATAPOINTS,
         max_events_per_instant: int = MAX_EVENTS_PER_INSTANT,
     ) -> None:
         super().__init__(seed=seed, start=start, max_events_per_instant=max_events_per_instant)
@@ -79,13 +90,31 @@ class Simulator(Scheduler):
         self.region = region
         self.timings = timings if timings is not None else Timings()
         self.limits = limits if limits is not None else Limits()
-        if isinstance(trace, bool):
-            self.trace = Trace(clock=self, enabled=trace, seed=seed, start_ms=self.start_ms)
+        if isinstance(trace, str) and trace != "all":
+            raise KinesimValueError(
+                f"trace takes True, False, 'all' or a collection of event kinds, got {trace!r}"
+            )
+        if trace == "all":
+            trace_limit = None
+        if isinstance(trace, (bool, str)):
+            self.trace = Trace(
+                clock=self,
+                enabled=bool(trace),
+                seed=seed,
+                start_ms=self.start_ms,
+                limit=trace_limit,
+            )
         else:
             self.trace = Trace(
-                clock=self, kinds=_trace_kinds(trace), seed=seed, start_ms=self.start_ms
+                clock=self,
+                kinds=_trace_kinds(trace),
+                seed=seed,
+                start_ms=self.start_ms,
+                limit=trace_limit,
             )
-        self.metrics = Metrics(self)
+        self.metrics = Metrics(self, raw_datapoints=metric_datapoints)
+        if trace_file is not None:
+            self.trace.stream_to(trace_file)
         self.sqs = SQSService(self)
         self.sns = SNSService(self)
         self.s3 = S3Service(self)
@@ -144,7 +173,7 @@ def _trace_kinds(trace: object) -> list[str]:
     """``Simulator(trace=...)``'s kinds, checked: an iterable of str (not a str itself)."""
     if isinstance(trace, (str, bytes)) or not isinstance(trace, Iterable):
         raise KinesimTypeError(
-            f"trace takes True, False or a collection of event kinds such as "
+            f"trace takes True, False, 'all' or a collection of event kinds such as "
             f"['lambda.invoke', 'esm.batch'], got {trace!r}"
         )
     kinds = list(trace)

@@ -169,7 +169,7 @@ class CloudWatchClient(Client):
             metrics = [
                 m
                 for m in metrics
-                if self._sim.metrics.series(m[0], m[1], **m[2]).times()[-1] >= since_ms
+                if (self._sim.metrics.series(m[0], m[1], **m[2]).last_time_ms() or 0) >= since_ms
             ]
         start = 0
         if NextToken is not None:

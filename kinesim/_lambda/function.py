@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_REQUEST_BYTES", "Function", "Invocation", "wait_for_end"]
 
+#: Invocations a function's log keeps by default (the latest; counts cover every one).
+INVOCATION_LOG_LIMIT = 10_000
 #: Largest synchronous Invoke request payload, in bytes (6 MiB; AWS's message names 6291456).
 MAX_REQUEST_BYTES = 6_291_456
 
@@ -179,10 +181,18 @@ class Function:
         self.runtime: str | None = None
         self.reserved_concurrency: int | None = None
         self.deleted = False
-        #: Every invocation that got a slot, in start order (the invocation log). Set
+        #: The invocation log: the latest invocations that got a slot, in start order. It
+        #: keeps the last ``invocation_log_limit`` (default 10,000; None keeps every one),
+        #: trimmed in steps so it holds up to a tenth more between trims; ``invocation_count``
+        #: and ``outcome_counts`` count every invocation, logged or not. Set
         #: ``keep_invocations`` False for long what-if runs that only need metrics.
         self.invocations: list[Invocation] = []
         self.keep_invocations = keep_invocations
+        self.invocation_log_limit: int | None = INVOCATION_LOG_LIMIT
+        #: Invocations that got a slot, ever.
+        self.invocation_count = 0
+        #: Invocations per outcome ("success", "error", ...), ever.
+        self.outcome_counts: dict[str, int] = {}
         self._in_flight = 0
         # Idle environments, most recently used last; the front is the next to expire.
         self._idle: deque[_Environment] = deque()
@@ -299,9 +309,21 @@ class Function:
             self._environments -= 1
             service._release(self)
             raise
+        self.invocation_count += 1
+        outcome = invocation.outcome
+        self.outcome_counts[outcome] = self.outcome_counts.get(outcome, 0) + 1
         if self.keep_invocations:
-            self.invocations.append(invocation)
+            self._log(invocation)
         return invocation
+
+    def _log(self, invocation: Invocation) -> None:
+        log = self.invocations
+        log.append(invocation)
+        limit = self.invocation_log_limit
+        # NOTE: trimming a tenth at a time keeps the deletion (a memmove of the list) amortised
+        # O(1) per invocation instead of O(limit).
+        if limit is not None and len(log) > limit + max(1, limit // 10):
+            del log[: len(log) - limit]
 
     def _run(
         self,

@@ -16,17 +16,48 @@ shard are an append-only run of ranges, and neighbouring ranges of the same fate
 shard costs O(1) memory however many records pass (with filters, one range per run of records
 that share a fate). Queries by sequence number bisect. A delivery whose records are not
 contiguous (a lane's batch, or a filtered one) also keeps its positions.
+
+Deliveries compact, so a long run's ledger is bounded by retained records and caps, not by
+virtual time. Once a shard holds more than ``compact_after`` (default 2,000) delivery entries,
+the settled ones are sorted out:
+
+- *clean* deliveries (the only delivery of their records, reason ``first``, contiguous, every
+  record ``succeeded``) become *runs*: ``[start, end)`` and how many invocations carried them.
+  Adjacent runs merge, so a healthy shard costs O(1) however long it runs. A clean record's
+  :meth:`Ledger.deliveries` is then one ``Delivery("first", time, "")``: the time of the run's
+  first invocation, the request id not kept;
+- deliveries with something to say (retried, bisected, redelivered, duplicated, a lane's, or of
+  records given up or expired) keep their detail, the latest ``detail_limit`` (default 10,000)
+  per shard; older ones are dropped and only counted;
+- deliveries and runs whose records retention trimmed are released and only counted.
+
+:meth:`Ledger.invocations` and :meth:`Ledger.delivery_reasons` count every delivery ever made;
+fates are never compacted (they are runs already).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
-__all__ = ["DELIVERY_REASONS", "FATES", "Delivery", "Fate", "Ledger", "Unresolved"]
+__all__ = [
+    "DEFAULT_COMPACT_AFTER",
+    "DEFAULT_DETAIL_LIMIT",
+    "DELIVERY_REASONS",
+    "FATES",
+    "Delivery",
+    "Fate",
+    "Ledger",
+    "Unresolved",
+]
+
+#: Delivery entries a shard's book holds before its settled deliveries are compacted.
+DEFAULT_COMPACT_AFTER = 2_000
+#: Detailed deliveries (with something to say) a shard's book keeps at most, the latest.
+DEFAULT_DETAIL_LIMIT = 10_000
 
 DELIVERY_REASONS = ("first", "retry", "bisect", "partial-failure")
 FATES = ("succeeded", "RetryAttemptsExhausted", "RecordAgeExceeded", "expired", "filtered")
@@ -37,6 +68,8 @@ class _Shard(Protocol):
     def shard_id(self) -> str: ...
     @property
     def end_index(self) -> int: ...
+    @property
+    def trim_index(self) -> int: ...
     def sequence_number(self, i: int) -> str: ...
     def position_of(self, sequence_number: str) -> int: ...
 
@@ -91,13 +124,26 @@ class FateRun(NamedTuple):
     time_ms: int
 
 
+# (start, end, reason, time_ms, request_id, positions or None when contiguous)
+_Entry = tuple[int, int, str, int, str, tuple[int, ...] | None]
+
+
 class _Book:
     __slots__ = (
+        "compacted_held",
         "deliveries",
+        "detail_dropped",
+        "dropped_ranges",
         "fate_ends",
         "fate_kinds",
         "fate_starts",
         "fate_times",
+        "folded_invocations",
+        "folded_reasons",
+        "run_ends",
+        "run_invocations",
+        "run_starts",
+        "run_times",
         "scope_start",
         "settled_end",
         "shard",
@@ -111,16 +157,38 @@ class _Book:
         self.fate_ends: list[int] = []
         self.fate_kinds: list[str] = []
         self.fate_times: list[int] = []
-        # (start, end, reason, time_ms, request_id, positions or None when contiguous)
-        self.deliveries: list[tuple[int, int, str, int, str, tuple[int, ...] | None]] = []
+        self.deliveries: list[_Entry] = []
+        self.compacted_held = 0  # entries the last compaction kept
+        # Clean deliveries compacted into runs of records [start, end).
+        self.run_starts: list[int] = []
+        self.run_ends: list[int] = []
+        self.run_invocations: list[int] = []
+        self.run_times: list[int] = []  # the run's first invocation
+        # Deliveries no longer held (released at retention, or detail past the cap): counts.
+        self.folded_invocations = 0
+        self.folded_reasons: Counter[str] = Counter()
+        self.detail_dropped = 0
+        # Ranges of dropped detail whose records are not settled yet (a stalled batch's
+        # retries): they stay noisy, so their first delivery is never compacted as clean.
+        self.dropped_ranges: list[tuple[int, int]] = []
 
 
 class Ledger:
     """The fate of every record of one mapping. Tests read :meth:`fates`, :meth:`fate`,
-    :meth:`deliveries` and :meth:`unresolved`."""
+    :meth:`deliveries` and :meth:`unresolved`.
 
-    def __init__(self) -> None:
+    ``compact_after`` and ``detail_limit`` bound the delivery detail per shard (module docs).
+    """
+
+    def __init__(
+        self,
+        *,
+        compact_after: int = DEFAULT_COMPACT_AFTER,
+        detail_limit: int = DEFAULT_DETAIL_LIMIT,
+    ) -> None:
         self._books: dict[str, _Book] = {}
+        self.compact_after = compact_after
+        self.detail_limit = detail_limit
 
     # -- recording (the poller calls these once per batch) -------------------------------------
 
@@ -132,7 +200,10 @@ class Ledger:
     def delivered(
         self, shard_id: str, start: int, end: int, reason: str, time_ms: int, request_id: str
     ) -> None:
-        self._books[shard_id].deliveries.append((start, end, reason, time_ms, request_id, None))
+        book = self._books[shard_id]
+        book.deliveries.append((start, end, reason, time_ms, request_id, None))
+        if len(book.deliveries) - book.compacted_held > self.compact_after:
+            self._compact(book)
 
     def delivered_at(
         self,
@@ -143,9 +214,71 @@ class Ledger:
         request_id: str,
     ) -> None:
         """A delivery of the records at ``positions`` (ascending, not contiguous: one lane's)."""
-        self._books[shard_id].deliveries.append(
+        book = self._books[shard_id]
+        book.deliveries.append(
             (positions[0], positions[-1] + 1, reason, time_ms, request_id, positions)
         )
+        if len(book.deliveries) - book.compacted_held > self.compact_after:
+            self._compact(book)
+
+    # -- compaction ---------------------------------------------------------------------------
+
+    def _compact(self, book: _Book) -> None:
+        """Runs for clean settled deliveries, detail (capped) for the others, and nothing but
+        counts for those of records retention trimmed. O(entries log entries), amortised over
+        ``compact_after`` deliveries."""
+        trim = book.shard.trim_index
+        settled_end = book.settled_end
+        noisy = _noisy_ranges(book.deliveries, book.dropped_ranges)
+        kept: list[_Entry] = []
+        kept_settled = 0
+        for entry in book.deliveries:
+            start, end, reason, time_ms, _, positions = entry
+            if end > settled_end:
+                kept.append(entry)  # not settled yet: retries may still come
+            elif end <= trim:
+                _fold(book, entry)
+            elif (
+                reason == "first"
+                and positions is None
+                and not noisy.overlaps(start, end)
+                and _all_succeeded(book, start, end)
+                and (not book.run_ends or book.run_ends[-1] <= start)
+            ):
+                if book.run_ends and book.run_ends[-1] == start:
+                    book.run_ends[-1] = end
+                    book.run_invocations[-1] += 1
+                else:
+                    book.run_starts.append(start)
+                    book.run_ends.append(end)
+                    book.run_invocations.append(1)
+                    book.run_times.append(time_ms)
+            else:
+                kept.append(entry)
+                kept_settled += 1
+        excess = kept_settled - self.detail_limit
+        if excess > 0:
+            # The oldest settled detail goes first.
+            kept = _drop_detail(book, kept, excess, lambda entry: entry[1] <= settled_end)
+        excess = len(kept) - self.detail_limit
+        if excess > 0:
+            # A stalled batch retried for days: its oldest redeliveries go, counted.
+            for entry in kept:
+                if entry[2] != "first" and excess > 0:
+                    _note_dropped_range(book, entry[0], entry[1])
+                    excess -= 1
+            excess = len(kept) - self.detail_limit
+            kept = _drop_detail(book, kept, excess, lambda entry: entry[2] != "first")
+        book.dropped_ranges = [r for r in book.dropped_ranges if r[1] > settled_end]
+        released = bisect_right(book.run_ends, trim)
+        if released:
+            for i in range(released):
+                book.folded_invocations += book.run_invocations[i]
+                book.folded_reasons["first"] += book.run_ends[i] - book.run_starts[i]
+            for column in (book.run_starts, book.run_ends, book.run_invocations, book.run_times):
+                del column[:released]
+        book.deliveries = kept
+        book.compacted_held = len(kept)
 
     def settle(self, shard_id: str, start: int, end: int, kind: str, time_ms: int) -> None:
         """Records ``[start, end)`` reached their final fate ``kind``."""
@@ -201,11 +334,15 @@ class Ledger:
     def deliveries(self, record: str | tuple[str, int]) -> list[Delivery]:
         """Every invocation that carried the record, oldest first."""
         book, position = self._locate(record)
-        return [
+        found = [
             Delivery(reason, time_ms, request_id)
             for start, end, reason, time_ms, request_id, positions in book.deliveries
             if start <= position < end and (positions is None or _holds(positions, position))
         ]
+        i = bisect_right(book.run_starts, position) - 1
+        if i >= 0 and position < book.run_ends[i]:
+            found.insert(0, Delivery("first", book.run_times[i], ""))
+        return found
 
     def delivery_reasons(self) -> dict[str, int]:
         """Record-deliveries per reason (a record in a batch of 10 delivered twice counts 2)."""
@@ -213,25 +350,50 @@ class Ledger:
         for book in self._books.values():
             for start, end, reason, _, _, positions in book.deliveries:
                 counts[reason] += end - start if positions is None else len(positions)
+            counts["first"] += sum(book.run_ends) - sum(book.run_starts)
+            counts.update(book.folded_reasons)
         return {reason: counts[reason] for reason in DELIVERY_REASONS if counts[reason]}
 
     def invocations(self) -> int:
-        return sum(len(book.deliveries) for book in self._books.values())
+        """Invocations the mapping made, ever (compacted and released ones included)."""
+        return sum(
+            len(book.deliveries) + sum(book.run_invocations) + book.folded_invocations
+            for book in self._books.values()
+        )
 
     def batches(self) -> list[InvokedBatch]:
-        """Every invocation, shard by shard (shards in the order the mapping opened them),
-        oldest first within a shard."""
-        return [
-            InvokedBatch(
-                book.shard,
-                range(start, end) if positions is None else positions,
-                reason,
-                time_ms,
-                request_id,
+        """Every invocation held, shard by shard (shards in the order the mapping opened
+        them), oldest first within a shard. A compacted run of clean deliveries comes as one
+        batch of all its records, at its first invocation's time, with request id ``""``."""
+        out: list[InvokedBatch] = []
+        for book in self._books.values():
+            out.extend(
+                InvokedBatch(book.shard, range(start, end), "first", time_ms, "")
+                for start, end, time_ms in zip(
+                    book.run_starts, book.run_ends, book.run_times, strict=True
+                )
             )
-            for book in self._books.values()
-            for start, end, reason, time_ms, request_id, positions in book.deliveries
-        ]
+            out.extend(
+                InvokedBatch(
+                    book.shard,
+                    range(start, end) if positions is None else positions,
+                    reason,
+                    time_ms,
+                    request_id,
+                )
+                for start, end, reason, time_ms, request_id, positions in book.deliveries
+            )
+        return out
+
+    def bookkeeping(self) -> dict[str, int]:
+        """What the ledger holds: delivery entries, clean runs, fate runs, dropped detail."""
+        books = self._books.values()
+        return {
+            "deliveries": sum(len(book.deliveries) for book in books),
+            "runs": sum(len(book.run_starts) for book in books),
+            "fate_runs": sum(len(book.fate_starts) for book in books),
+            "detail_dropped": sum(book.detail_dropped for book in books),
+        }
 
     def fate_runs(self) -> list[FateRun]:
         """The settled records as runs of equal fate, shard by shard, in position order."""
@@ -284,8 +446,86 @@ class Ledger:
                     assert list(positions) == sorted(set(positions)), "lane positions unordered"
                 assert reason in DELIVERY_REASONS, f"ledger {shard_id}: unknown reason {reason}"
                 assert book.scope_start <= start < end, f"ledger {shard_id}: bad delivery range"
+            previous_end = book.scope_start
+            for start, end in zip(book.run_starts, book.run_ends, strict=True):
+                assert previous_end <= start < end <= book.settled_end, (
+                    f"ledger {shard_id}: compacted runs overlap, are empty or unsettled"
+                )
+                previous_end = end
 
 
 def _holds(positions: tuple[int, ...], position: int) -> bool:
     i = bisect_left(positions, position)
     return i < len(positions) and positions[i] == position
+
+
+def _fold(book: _Book, entry: _Entry) -> None:
+    """Count a delivery entry that is no longer held."""
+    start, end, reason, _, _, positions = entry
+    book.folded_invocations += 1
+    book.folded_reasons[reason] += end - start if positions is None else len(positions)
+
+
+def _all_succeeded(book: _Book, start: int, end: int) -> bool:
+    i = bisect_right(book.fate_starts, start) - 1
+    return i >= 0 and book.fate_kinds[i] == "succeeded" and book.fate_ends[i] >= end
+
+
+class _Ranges:
+    """Position ranges, asking whether any overlaps ``[start, end)`` in O(log n)."""
+
+    __slots__ = ("_max_ends", "_starts")
+
+    def __init__(self, ranges: list[tuple[int, int]]) -> None:
+        ranges.sort()
+        self._starts = [start for start, _ in ranges]
+        self._max_ends: list[int] = []
+        highest = -1
+        for _, end in ranges:
+            highest = max(highest, end)
+            self._max_ends.append(highest)
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect_left(self._starts, end)  # ranges starting before `end`
+        return i > 0 and self._max_ends[i - 1] > start
+
+
+def _drop_detail(
+    book: _Book, entries: list[_Entry], n: int, droppable: Callable[[_Entry], bool]
+) -> list[_Entry]:
+    """``entries`` without the oldest ``n`` that are ``droppable``, which are counted."""
+    kept: list[_Entry] = []
+    for entry in entries:
+        if n > 0 and droppable(entry):
+            _fold(book, entry)
+            book.detail_dropped += 1
+            n -= 1
+        else:
+            kept.append(entry)
+    return kept
+
+
+def _note_dropped_range(book: _Book, start: int, end: int) -> None:
+    ranges = book.dropped_ranges
+    if ranges and ranges[-1][0] <= end and start <= ranges[-1][1]:
+        ranges[-1] = (min(start, ranges[-1][0]), max(end, ranges[-1][1]))
+    else:
+        ranges.append((start, end))
+
+
+def _noisy_ranges(entries: list[_Entry], dropped: list[tuple[int, int]]) -> _Ranges:
+    """The ranges of every delivery that makes its records worth keeping in detail: a
+    redelivery (any reason but ``first``), a lane's, or a ``first`` overlapping another."""
+    noisy: list[tuple[int, int]] = list(dropped)
+    previous_end = -1
+    previous: tuple[int, int] | None = None
+    for start, end, reason, _, _, positions in entries:
+        if reason != "first" or positions is not None:
+            noisy.append((start, end))
+            continue
+        if start < previous_end and previous is not None:
+            noisy.append(previous)
+            noisy.append((start, end))
+        if end > previous_end:
+            previous_end, previous = end, (start, end)
+    return _Ranges(noisy)

@@ -1,8 +1,14 @@
-"""The trace: a list of structured events ``(time_ms, kind, fields)`` in the order they happened.
+"""The trace: structured events ``(time_ms, kind, fields)`` in the order they happened.
 
 Recording is one bounds check and one list append, cheap enough to leave on in tests; it can be
-switched off, or limited to some kinds. Field values must be msgpack-safe: ``None``, ``bool``,
-``int`` (64-bit), ``float``, ``str``, ``bytes``, and lists and ``str``-keyed dicts of those.
+switched off, or limited to some kinds. By default the trace holds the last ``limit`` events
+(:data:`DEFAULT_LIMIT`, 1,000) in memory, trimmed in steps so it holds up to a tenth more
+between trims; ``limit=None`` keeps every event. :meth:`Trace.stream_to` also writes every event
+to a msgpack file as it is recorded, and :meth:`Trace.digest` covers every event ever recorded
+(held or not), so a determinism check sees the whole run whatever the limit.
+
+Field values must be msgpack-safe: ``None``, ``bool``, ``int`` (64-bit), ``float``, ``str``,
+``bytes``, and lists and ``str``-keyed dicts of those.
 
 On disk a trace is a msgpack stream: a header map (magic, format version, kinesim version, seed,
 start, event count) followed by one ``[time_ms, kind, fields]`` array per event. No pickle.
@@ -11,16 +17,20 @@ start, event count) followed by one ``[time_ms, kind, fields]`` array per event.
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
+from typing import IO, Any, NamedTuple, Protocol
 
 import msgpack
 
-from kinesim._errors import KinesimTypeError, TraceFormatError
+from kinesim._errors import KinesimTypeError, KinesimValueError, TraceFormatError
 from kinesim._version import __version__
 
-__all__ = ["FORMAT_VERSION", "Trace", "TraceEvent"]
+__all__ = ["DEFAULT_LIMIT", "FORMAT_VERSION", "Trace", "TraceEvent"]
+
+#: Events a trace holds in memory by default (the latest; the digest covers every one).
+DEFAULT_LIMIT = 1_000
 
 MAGIC = "kinesim-trace"
 FORMAT_VERSION = 1
@@ -57,7 +67,8 @@ class Trace:
     """Structured events in virtual time.
 
     ``enabled`` switches recording on and off; ``kinds`` (a collection of kind names, or None for
-    all) keeps only those kinds. Events already recorded are kept either way.
+    all) keeps only those kinds. Events already recorded are kept either way. ``limit`` is how
+    many of the latest events stay in memory (None: every one).
     """
 
     def __init__(
@@ -68,9 +79,25 @@ class Trace:
         kinds: Iterable[str] | None = None,
         seed: int = 0,
         start_ms: int = 0,
+        limit: int | None = DEFAULT_LIMIT,
     ) -> None:
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int) or limit < 0
+        ):
+            raise KinesimValueError(
+                f"Trace limit must be a whole number >= 0 (events held) or None (every event), "
+                f"got {limit!r}"
+            )
         self._clock = clock
         self._events: list[TraceEvent] = []
+        self._limit = limit
+        # NOTE: trimming a tenth at a time amortises the list deletion and the digest's packing.
+        self._trim_at = _trim_at(limit)
+        self._dropped = 0
+        self._sha = hashlib.sha256()
+        self._packer = msgpack.Packer(use_bin_type=True)
+        self._stream: IO[bytes] | None = None
+        self._streamed = 0
         self.seed = seed
         self.start_ms = start_ms
         self.kinesim_version = __version__
@@ -106,6 +133,11 @@ class Trace:
             )
         self._kinds = frozenset(value)
 
+    @property
+    def limit(self) -> int | None:
+        """How many of the latest events are held in memory (None: every one)."""
+        return self._limit
+
     def wants(self, kind: str) -> bool:
         """Whether an event of ``kind`` would be recorded now (to skip building costly fields)."""
         return self._enabled and (self._kinds is None or kind in self._kinds)
@@ -115,24 +147,109 @@ class Trace:
     def record(self, time_ms: int, kind: str, fields: dict[str, Any]) -> None:
         """Append an event at ``time_ms`` if recording is on and ``kind`` is wanted."""
         if self._enabled and (self._kinds is None or kind in self._kinds):
-            self._events.append(TraceEvent(time_ms, kind, fields))
+            self._append(TraceEvent(time_ms, kind, fields))
 
     def emit(self, kind: str, **fields: Any) -> None:
         """Record an event of ``kind`` at the clock's current time."""
         if self._enabled and (self._kinds is None or kind in self._kinds):
             if self._clock is None:
                 raise KinesimTypeError("this trace has no clock (it was loaded); use record()")
-            self._events.append(TraceEvent(self._clock.now_ms, kind, fields))
+            self._append(TraceEvent(self._clock.now_ms, kind, fields))
+
+    def _append(self, event: TraceEvent) -> None:
+        events = self._events
+        events.append(event)
+        if len(events) > self._trim_at:
+            self._trim()
+        if self._stream is not None:
+            self._stream.write(self._pack_event(event))
+            self._streamed += 1
+
+    def _trim(self) -> None:
+        """Fold the oldest events into the digest and forget them, keeping ``limit``."""
+        assert self._limit is not None
+        cut = len(self._events) - self._limit
+        self._sha.update(self._pack_events(self._events[:cut]))
+        del self._events[:cut]
+        self._dropped += cut
+
+    def _pack_event(self, event: TraceEvent) -> bytes:
+        try:
+            packed: bytes = self._packer.pack(event)
+            return packed
+        except (TypeError, ValueError, OverflowError) as exc:
+            # A field that msgpack cannot encode is a kinesim bug: crash, naming the event.
+            raise TypeError(f"trace event {event!r} is not msgpack-safe: {exc}") from exc
+
+    def _pack_events(self, events: list[TraceEvent]) -> bytes:
+        """The events' encodings one after the other (what packing each one gives, joined)."""
+        # NOTE: one pack() call for the whole list runs msgpack's loop in C; the array header
+        # it puts in front (1, 3 or 5 bytes by length) is cut off.
+        if not events:
+            return b""
+        try:
+            packed: bytes = self._packer.pack(events)
+        except (TypeError, ValueError, OverflowError):
+            return b"".join(self._pack_event(event) for event in events)  # names the culprit
+        n = len(events)
+        return packed[1 if n < 16 else 3 if n < 65536 else 5 :]
 
     def clear(self) -> None:
+        """Forget every event, held or folded into the digest (a stream keeps what it wrote)."""
         self._events.clear()
+        self._dropped = 0
+        self._sha = hashlib.sha256()
+
+    # -- streaming ----------------------------------------------------------------------------
+
+    def stream_to(self, path: str | Path) -> None:
+        """Write every event recorded from now on to ``path`` (a trace file, as :meth:`save`
+        writes), as it is recorded; :meth:`close_stream` (or the next :meth:`flush`) brings
+        the header's event count up to date. A file already there is replaced."""
+        if self._stream is not None:
+            raise KinesimValueError("this trace already streams to a file; close_stream() first")
+        # The file stays open across calls, for as long as the stream: no `with` block fits.
+        stream = Path(path).open("wb")  # noqa: SIM115
+        stream.write(self._header_bytes(0, fixed_count=True))
+        self._stream = stream
+        self._streamed = 0
+
+    def flush(self) -> None:
+        """Write what the stream buffers and the current event count into its header."""
+        stream = self._stream
+        if stream is None:
+            return
+        stream.flush()
+        position = stream.tell()
+        stream.seek(0)
+        stream.write(self._header_bytes(self._streamed, fixed_count=True))
+        stream.seek(position)
+        stream.flush()
+
+    def close_stream(self) -> None:
+        """Finish the file :meth:`stream_to` writes (a no-op when not streaming)."""
+        if self._stream is None:
+            return
+        self.flush()
+        self._stream.close()
+        self._stream = None
 
     # -- reading ------------------------------------------------------------------------------
 
     @property
     def events(self) -> list[TraceEvent]:
-        """Every recorded event, oldest first (a copy)."""
+        """Every held event, oldest first (a copy)."""
         return list(self._events)
+
+    @property
+    def recorded(self) -> int:
+        """Events recorded since the trace began or was cleared, held or not."""
+        return self._dropped + len(self._events)
+
+    @property
+    def dropped(self) -> int:
+        """Events recorded but no longer held (past ``limit``); the digest still covers them."""
+        return self._dropped
 
     def __len__(self) -> int:
         return len(self._events)
@@ -141,7 +258,7 @@ class Trace:
         return iter(self._events)
 
     def of_kind(self, *kinds: str) -> list[TraceEvent]:
-        """The events of the given kinds, oldest first."""
+        """The held events of the given kinds, oldest first."""
         wanted = set(kinds)
         return [event for event in self._events if event.kind in wanted]
 
@@ -152,35 +269,38 @@ class Trace:
     # -- encoding -----------------------------------------------------------------------------
 
     def digest(self) -> str:
-        """A sha256 hex digest over a canonical encoding of the events (dict keys sorted).
+        """A sha256 hex digest over the msgpack encoding of every event recorded (held or not,
+        in order; each event as ``[time_ms, kind, fields]``, fields in the order recorded).
 
-        Two runs with the same seed and the same calls give the same digest in any process.
+        Two runs with the same seed and the same calls give the same digest in any process,
+        and a saved and loaded trace gives its original's digest (when it held every event).
         """
-        sha = hashlib.sha256()
-        packer = msgpack.Packer(use_bin_type=True)
-        for event in self._events:
-            sha.update(packer.pack([event.time_ms, event.kind, _canonical(event.fields)]))
+        sha = self._sha.copy()
+        sha.update(self._pack_events(self._events))
         return sha.hexdigest()
 
-    def to_bytes(self) -> bytes:
-        """The trace in kinesim's msgpack trace format."""
-        packer = msgpack.Packer(use_bin_type=True)
+    def _header_bytes(self, count: int, *, fixed_count: bool = False) -> bytes:
         header = {
             "magic": MAGIC,
             "format": FORMAT_VERSION,
             "kinesim": self.kinesim_version,
             "seed": str(self.seed),
             "start_ms": self.start_ms,
-            "count": len(self._events),
+            "count": count,
         }
-        chunks = [packer.pack(header)]
-        for event in self._events:
-            try:
-                chunks.append(packer.pack([event.time_ms, event.kind, event.fields]))
-            except (TypeError, ValueError, OverflowError) as exc:
-                # A field that msgpack cannot encode is a kinesim bug: crash, naming the event.
-                raise TypeError(f"trace event {event!r} is not msgpack-safe: {exc}") from exc
-        return b"".join(chunks)
+        if not fixed_count:
+            encoded: bytes = self._packer.pack(header)
+            return encoded
+        # A streamed file's count is rewritten in place as events come, so it is written as a
+        # uint64 (0xcf and 8 bytes), a size that does not change with the value.
+        del header["count"]
+        body: bytes = self._packer.pack(header)
+        count_bytes = b"\xa5count\xcf" + struct.pack(">Q", count)
+        return bytes([body[0] + 1]) + body[1:] + count_bytes
+
+    def to_bytes(self) -> bytes:
+        """The held events in kinesim's msgpack trace format."""
+        return self._header_bytes(len(self._events)) + self._pack_events(self._events)
 
     def save(self, path: str | Path) -> None:
         """Write the trace to ``path`` (msgpack, see the module docs)."""
@@ -241,12 +361,8 @@ class Trace:
         return f"<Trace {len(self._events)} events, seed={self.seed}>"
 
 
-def _canonical(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _canonical(value[key]) for key in sorted(value)}
-    if isinstance(value, (list, tuple)):
-        return [_canonical(item) for item in value]
-    return value
+def _trim_at(limit: int | None) -> float:
+    return float("inf") if limit is None else limit + max(1, limit // 10)
 
 
 def _refuse_ext(code: int, data: bytes) -> Any:

@@ -240,6 +240,8 @@ def run_scenario(
     sim = Simulator(
         seed=scenario.seed,
         trace=False,
+        # The report reads every datapoint back in periods of scenario.period_s seconds.
+        metric_datapoints=None,
         limits=Limits(account_concurrency=scenario.account_concurrency),
     )
     if scenario.mode == "ON_DEMAND":

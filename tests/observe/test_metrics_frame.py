@@ -51,3 +51,37 @@ def test_datapoints_become_rows_with_a_column_per_dimension():
     assert sim.metrics.to_pandas("Custom", Service="db")["value"].tolist() == [9.0]
     assert len(sim.metrics.to_pandas()) == 4
     assert sim.metrics.to_pandas("Nothing").empty
+
+
+def test_period_rows_read_what_folding_kept_and_match_the_exact_statistics():
+    # 3 datapoints a minute for 10 minutes, with only 5 kept as they came: the datapoint form
+    # is refused (folded), the period form answers from the folded statistics, exactly.
+    sim = kinesim.Simulator(metric_datapoints=5)
+    values = {}
+    for minute in range(10):
+        for k in range(3):
+            value = float(minute * 10 + k)
+            values.setdefault(minute, []).append(value)
+            sim.metrics.put("Custom", "Latency", value, dimensions={"Service": "api"})
+            sim.advance(20)
+    with pytest.raises(ValueError, match="folded"):
+        sim.metrics.to_pandas("Custom")
+    frame = sim.metrics.to_pandas("Custom", period=60)
+    assert list(frame.columns) == [
+        "namespace",
+        "metric",
+        "time",
+        "SampleCount",
+        "Sum",
+        "Minimum",
+        "Maximum",
+        "Average",
+        "unit",
+        "Service",
+    ]
+    assert frame["SampleCount"].tolist() == [3.0] * 10
+    assert frame["Sum"].tolist() == [sum(values[m]) for m in range(10)]
+    assert frame["Minimum"].tolist() == [min(values[m]) for m in range(10)]
+    assert frame["Maximum"].tolist() == [max(values[m]) for m in range(10)]
+    assert set(frame["Service"]) == {"api"}
+    assert frame["time"].is_monotonic_increasing
