@@ -24,6 +24,7 @@ The batch is a :class:`~kinesim._esm.batch.Columns` (one slice per column when c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from hashlib import md5
 from itertools import compress
 from typing import TYPE_CHECKING
@@ -55,6 +56,15 @@ def lane_of(partition_key: str, lanes: int) -> int:
     return int.from_bytes(md5(partition_key.encode("utf-8")).digest()[:8], "big") % lanes
 
 
+@cache
+def _lane_members(lanes: int) -> tuple[bytes, ...]:
+    """Per lane, by lane key (0..LANE_KEY_MODULUS-1): whether a record with it is the lane's.
+    Built once per factor (an idle shard's dispatcher must cost almost nothing)."""
+    if lanes == 1:
+        return (b"\x01" * LANE_KEY_MODULUS,)
+    return tuple(bytes(key % lanes == i for key in range(LANE_KEY_MODULUS)) for i in range(lanes))
+
+
 class Dispatcher:
     """Routes one shard's read records to its lanes and starts their batches."""
 
@@ -63,10 +73,7 @@ class Dispatcher:
     def __init__(self, poller: ShardPoller, lanes: int) -> None:
         self.poller = poller
         self.lanes = [Lane(poller, i) for i in range(lanes)]
-        # Per lane, by lane key (0..LANE_KEY_MODULUS-1): whether a record with it is the lane's.
-        self._members = [
-            bytes(key % lanes == i for key in range(LANE_KEY_MODULUS)) for i in range(lanes)
-        ]
+        self._members = _lane_members(lanes)
 
     # -- records read -------------------------------------------------------------------------
 
