@@ -11,8 +11,9 @@ and call the handler. The ratio end_to_end/floor is what the mapping, the schedu
 and the Lambda model add on top.
 
 ``end_to_end_pf4``: ``end_to_end`` with ParallelizationFactor 4 (distinct keys, so four lanes per
-shard): what lanes cost in wall time — the per-record lane assignment (MD5 of the key) and the
-out-of-order checkpoint bookkeeping — on the same virtual work.
+shard): what lanes cost in wall time — the lane assignment (from the lane key the shard kept on
+the put path, per batch of read records), gathering each lane's records and the out-of-order
+checkpoint bookkeeping — on the same virtual work.
 
 ``idle``: 1,000 shards, one mapping, 24 virtual hours with no records: wall seconds (pollers
 sleep until an arrival instead of polling every second).

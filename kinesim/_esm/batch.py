@@ -259,6 +259,12 @@ class Columns:
     def sequence_numbers(self, lo: int, hi: int) -> list[str]:
         index, tag = self.shard_index, self.tag
         positions, seq_ms = self.positions, self.seq_ms
+        if lo < hi and seq_ms[lo] == seq_ms[hi - 1]:
+            # NOTE: the common case (records put in the same millisecond; the sequence clock
+            # never decreases along a shard): the prefix and the tag are formatted once, one
+            # position per record.
+            head, tail = f"49{seq_ms[lo]:015d}{index:012d}", f"{tag:07d}"
+            return [f"{head}{p + 1:020d}{tail}" for p in positions[lo:hi]]
         # NOTE: sequence.encode inlined (one f-string per record).
         return [
             f"49{seq_ms[k]:015d}{index:012d}{positions[k] + 1:020d}{tag:07d}" for k in range(lo, hi)

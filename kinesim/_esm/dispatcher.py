@@ -24,7 +24,9 @@ The batch is a :class:`~kinesim._esm.batch.Columns` (one slice per column when c
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from hashlib import md5
+from itertools import compress
 from typing import TYPE_CHECKING
 
 from kinesim._esm.batch import (
@@ -36,34 +38,42 @@ from kinesim._esm.batch import (
 )
 from kinesim._esm.checkpoint import FILTERED
 from kinesim._esm.lane import Group, Lane
+from kinesim._kinesis.hashing import LANE_KEY_MODULUS
 
 if TYPE_CHECKING:
     from kinesim._esm.poller import ShardPoller
 
 __all__ = ["Dispatcher", "lane_of"]
 
-#: Partition keys whose lane a dispatcher remembers (then it forgets them all and starts over).
-_LANE_CACHE_KEYS = 10_000
-
 
 def lane_of(partition_key: str, lanes: int) -> int:
     """The lane of a record under ParallelizationFactor ``lanes``: MD5 of the key, mod N.
 
     Deterministic across processes (never ``hash()``); a key always maps to the same lane, which
-    is what keeps per-key order.
+    is what keeps per-key order. The dispatcher reads the same lane from the shard's lane keys
+    (``lane_key_of(key) % lanes``, equal since LANE_KEY_MODULUS is a multiple of 1-10).
     """
     return int.from_bytes(md5(partition_key.encode("utf-8")).digest()[:8], "big") % lanes
+
+
+@cache
+def _lane_members(lanes: int) -> tuple[bytes, ...]:
+    """Per lane, by lane key (0..LANE_KEY_MODULUS-1): whether a record with it is the lane's.
+    Built once per factor (an idle shard's dispatcher must cost almost nothing)."""
+    if lanes == 1:
+        return (b"\x01" * LANE_KEY_MODULUS,)
+    return tuple(bytes(key % lanes == i for key in range(LANE_KEY_MODULUS)) for i in range(lanes))
 
 
 class Dispatcher:
     """Routes one shard's read records to its lanes and starts their batches."""
 
-    __slots__ = ("_lane_of", "lanes", "poller")
+    __slots__ = ("_members", "lanes", "poller")
 
     def __init__(self, poller: ShardPoller, lanes: int) -> None:
         self.poller = poller
         self.lanes = [Lane(poller, i) for i in range(lanes)]
-        self._lane_of: dict[str, int] = {}  # partition key -> lane, for this many lanes
+        self._members = _lane_members(lanes)
 
     # -- records read -------------------------------------------------------------------------
 
@@ -119,21 +129,16 @@ class Dispatcher:
         if n == 1:
             lanes[0].queue(positions)
             return
-        # NOTE: per-record work is inherent here (a record's lane depends on its key): one
-        # gather of the keys, each key's lane digested once and cached (keys repeat: a
-        # workload has a few thousand), one append per record.
-        _, keys, _, _ = shard.columns(positions)
-        queues: list[list[int]] = [[] for _ in range(n)]
-        cache = self._lane_of
-        get = cache.get
-        for p, key in zip(positions, keys, strict=True):
-            k = get(key)
-            if k is None:
-                if len(cache) >= _LANE_CACHE_KEYS:
-                    cache.clear()
-                k = cache[key] = lane_of(key, n)
-            queues[k].append(p)
-        for lane, queue in zip(lanes, queues, strict=True):
+        # NOTE: no key is hashed here: the shard kept each record's lane key (its partition
+        # key's MD5 mod 2,520, computed on the put path), and lane k takes the records whose
+        # lane key is k mod N: one C-level pass per lane (compress over a per-lane lookup
+        # table), no Python loop per record.
+        first = positions[0]
+        lane_keys = shard.lane_keys(first, positions[-1] + 1)
+        if not isinstance(positions, range):
+            lane_keys = [lane_keys[p - first] for p in positions]
+        for lane, member in zip(lanes, self._members, strict=True):
+            queue = list(compress(positions, map(member.__getitem__, lane_keys)))
             if queue:
                 lane.queue(queue)
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 import hashlib
 import re
 
-__all__ = ["MAX_HASH_KEY", "even_ranges", "hash_key_of", "is_hash_key"]
+__all__ = [
+    "LANE_KEY_MODULUS",
+    "MAX_HASH_KEY",
+    "even_ranges",
+    "hash_key_of",
+    "is_hash_key",
+    "lane_key_of",
+    "lane_key_of_hash",
+]
 
 #: The largest hash key, 2**128 - 1.
 MAX_HASH_KEY = (1 << 128) - 1
@@ -21,6 +29,22 @@ _HASH_KEY = re.compile(HASH_KEY_PATTERN)
 def hash_key_of(partition_key: str) -> int:
     """The hash key of ``partition_key``: MD5 of its UTF-8 bytes as an unsigned big-endian int."""
     return int.from_bytes(hashlib.md5(partition_key.encode("utf-8")).digest(), "big")
+
+
+#: What a shard keeps of each record's partition-key hash for the event source mapping's lanes:
+#: the hash's top 64 bits mod 2,520, the least common multiple of 1-10, so ``lane_key % N`` is
+#: ``(top 64 bits) % N`` for every ParallelizationFactor N (1-10).
+LANE_KEY_MODULUS = 2520
+
+
+def lane_key_of_hash(hash_key: int) -> int:
+    """The lane key of a partition key whose MD5 hash key is ``hash_key`` (not an explicit one)."""
+    return (hash_key >> 64) % LANE_KEY_MODULUS
+
+
+def lane_key_of(partition_key: str) -> int:
+    """The lane key of ``partition_key`` (:data:`LANE_KEY_MODULUS`)."""
+    return lane_key_of_hash(hash_key_of(partition_key))
 
 
 def is_hash_key(text: str) -> bool:

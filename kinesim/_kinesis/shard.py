@@ -4,7 +4,10 @@ Position ``i`` is the ``i``-th record ever written to the shard (0-based, never 
 ``trim_index`` is the first retained position, ``end_index`` one past the last record.
 
 Storage is columnar: parallel lists of data and partition keys, and ``array('q')`` columns of
-arrival ms, sequence-clock ms and cumulative bytes. Sequence numbers are built from the position
+arrival ms, sequence-clock ms and cumulative bytes, and an ``array('H')`` column of lane keys (the
+partition key's MD5, as :func:`~kinesim._kinesis.hashing.lane_key_of`: what an event source
+mapping's ParallelizationFactor needs to pick a record's lane without hashing the key again; 2
+bytes a record). Sequence numbers are built from the position
 on demand (see :mod:`kinesim._kinesis.sequence`), never stored as strings.
 
 Trimmed records are released at once (their list slots are set to None, freeing the payloads);
@@ -20,6 +23,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from kinesim._errors import (
@@ -28,6 +32,7 @@ from kinesim._errors import (
     KinesimValueError,
 )
 from kinesim._kinesis import sequence
+from kinesim._kinesis.hashing import lane_key_of
 from kinesim._kinesis.throughput import WindowLimiter
 
 if TYPE_CHECKING:
@@ -127,6 +132,7 @@ class Shard:
         "_encryption",
         "_expiry_timer",
         "_keys",
+        "_lane_keys",
         "_last_seq_ms",
         "_read_limiter",
         "_seq_ms",
@@ -175,6 +181,7 @@ class Shard:
         self._keys: list[str | None] = []
         self._arrival = array("q")
         self._seq_ms = array("q")
+        self._lane_keys = array("H")
         # _cum[k] = bytes of every record up to and including column slot k, since the shard began.
         self._cum = array("q")
         self._cum_base = 0
@@ -286,18 +293,29 @@ class Shard:
         self._slot(positions[0])
         self._slot(positions[-1])
         base = self._base
-        if isinstance(positions, range) and positions.step == 1:
-            a, b = positions.start - base, positions.stop - base
+        if len(positions) == 1 or (isinstance(positions, range) and positions.step == 1):
+            a, b = positions[0] - base, positions[-1] + 1 - base
             data, keys = self._data[a:b], self._keys[a:b]
             return data, keys, self._arrival[a:b], self._seq_ms[a:b]  # type: ignore[return-value]
-        slots = [p - base for p in positions]
-        all_data, all_keys, arrival, seq_ms = self._data, self._keys, self._arrival, self._seq_ms
+        # NOTE: a lane's batch (ParallelizationFactor > 1) is a gather: one C-level itemgetter
+        # per column rather than a Python loop per record and column.
+        gather = itemgetter(*[p - base for p in positions] if base else positions)
         return (
-            [all_data[k] for k in slots],  # type: ignore[misc]
-            [all_keys[k] for k in slots],  # type: ignore[misc]
-            array("q", [arrival[k] for k in slots]),
-            array("q", [seq_ms[k] for k in slots]),
+            list(gather(self._data)),
+            list(gather(self._keys)),
+            array("q", gather(self._arrival)),
+            array("q", gather(self._seq_ms)),
         )
+
+    def lane_keys(self, start: int, end: int) -> Any:
+        """The lane keys (``array('H')``, see :func:`~kinesim._kinesis.hashing.lane_key_of`) of
+        the held records at positions ``[start, end)``."""
+        if end <= start:
+            return array("H")
+        self._slot(start)
+        self._slot(end - 1)
+        base = self._base
+        return self._lane_keys[start - base : end - base]
 
     def position_of(self, sequence_number: str, *, operation: str = "GetShardIterator") -> int:
         """The position a sequence number of this shard designates (``AT_SEQUENCE_NUMBER``).
@@ -339,7 +357,9 @@ class Shard:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _append(self, data: bytes, key: str, size: int, now_ms: int, floor_ms: int) -> int:
+    def _append(
+        self, data: bytes, key: str, size: int, lane_key: int, now_ms: int, floor_ms: int
+    ) -> int:
         """Append a record (limits already charged); returns its position."""
         seq_ms = now_ms if now_ms > self._last_seq_ms else self._last_seq_ms
         if floor_ms > seq_ms:
@@ -350,6 +370,7 @@ class Shard:
         self._keys.append(key)
         self._arrival.append(now_ms)
         self._seq_ms.append(seq_ms)
+        self._lane_keys.append(lane_key)
         self._cum.append((self._cum[-1] if self._cum else self._cum_base) + size)
         self.end_index = position + 1
         if self._expiry_timer is None:
@@ -455,6 +476,7 @@ class Shard:
         if dead >= _COMPACT_MIN and dead * 2 >= len(data):
             self._cum_base = self._cum[dead - 1]
             del data[:dead], keys[:dead], self._arrival[:dead], self._seq_ms[:dead]
+            del self._lane_keys[:dead]
             del self._cum[:dead]
             self._base = position
         return count, dropped_bytes
@@ -466,6 +488,7 @@ class Shard:
             self._cum_base = self._cum[-1]
         self._data, self._keys = [], []
         self._arrival, self._seq_ms, self._cum = array("q"), array("q"), array("q")
+        self._lane_keys = array("H")
         self._base = self.end_index
 
     # -- invariants ---------------------------------------------------------------------------
@@ -474,7 +497,7 @@ class Shard:
         """Assert the shard's invariants (for tests and the state machine)."""
         n = self.end_index - self._base
         assert len(self._data) == len(self._keys) == len(self._arrival) == n
-        assert len(self._seq_ms) == len(self._cum) == n
+        assert len(self._seq_ms) == len(self._cum) == len(self._lane_keys) == n
         assert 0 <= self._base <= self.trim_index <= self.end_index
         assert self.hash_key_start <= self.hash_key_end
         now_ms = self.stream.sim.now_ms
@@ -484,6 +507,7 @@ class Shard:
             data, key = self._data[k], self._keys[k]
             assert isinstance(data, bytes)
             assert isinstance(key, str)
+            assert self._lane_keys[k] == lane_key_of(key), "a lane key not the key's MD5"
             assert self._arrival[k] >= prev_arrival, "arrival times decrease"
             assert self._seq_ms[k] >= prev_seq
             assert self._seq_ms[k] >= self._arrival[k]

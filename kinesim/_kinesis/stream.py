@@ -26,7 +26,7 @@ from kinesim._errors import (
     ValidationException,
 )
 from kinesim._kinesis import sequence
-from kinesim._kinesis.bulk import append_many
+from kinesim._kinesis.bulk import ShardColumns, append_many, group_by_shard
 from kinesim._kinesis.control import (
     HOUR_MS,
     StreamControlMixin,
@@ -39,7 +39,15 @@ from kinesim._kinesis.descriptions import (
     StreamSummary,
 )
 from kinesim._kinesis.fanout.consumers import StreamConsumersMixin
-from kinesim._kinesis.hashing import HASH_KEY_PATTERN, MAX_HASH_KEY, even_ranges, hash_key_of
+from kinesim._kinesis.hashing import (
+    HASH_KEY_PATTERN,
+    LANE_KEY_MODULUS,
+    MAX_HASH_KEY,
+    even_ranges,
+    hash_key_of,
+    lane_key_of,
+    lane_key_of_hash,
+)
 from kinesim._kinesis.shard import MIB, Shard, ShardRead
 from kinesim._kinesis.validate import (
     as_bytes,
@@ -439,16 +447,17 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
             )
         return raw, key, size, value
 
-    def _validate_entries(self, entries: list[Any]) -> list[tuple[bytes, str, int, int]]:
-        """:meth:`_validate_entry` of each PutRecords entry.
+    def _validate_entries(self, entries: list[Any]) -> list[tuple[bytes, str, int, int, int]]:
+        """:meth:`_validate_entry` of each PutRecords entry, with its partition key's lane key
+        (:func:`~kinesim._kinesis.hashing.lane_key_of`).
 
         NOTE: the put path of bench_esm: an entry that is a ``(bytes, str)`` pair with a key of
         1-256 characters and a size within the stream's maximum is checked and hashed inline
-        (one UTF-8 encoding for both its size and its hash key); anything else goes through
-        :meth:`_validate_entry` and gets its errors.
+        (one UTF-8 encoding for both its size and its hash key, and the lane key taken from that
+        hash); anything else goes through :meth:`_validate_entry` and gets its errors.
         """
         max_bytes = self._max_record_bytes()
-        out: list[tuple[bytes, str, int, int]] = []
+        out: list[tuple[bytes, str, int, int, int]] = []
         append = out.append
         for i, entry in enumerate(entries):
             if type(entry) is tuple and len(entry) == 2:
@@ -460,9 +469,12 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
                         encoded = b""
                     size = len(raw) + len(encoded)
                     if encoded and size <= max_bytes:
-                        append((raw, key, size, int.from_bytes(md5(encoded).digest(), "big")))
+                        hash_key = int.from_bytes(md5(encoded).digest(), "big")
+                        append((raw, key, size, hash_key, (hash_key >> 64) % LANE_KEY_MODULUS))
                         continue
-            append(self._validate_entry(*_unpack(entry, i), i))
+            valid = self._validate_entry(*_unpack(entry, i), i)
+            # The lane key is the partition key's, even when an explicit hash key routes it.
+            append((*valid, lane_key_of(valid[1])))
         return out
 
     def _rate_exceeded(self, shard: Shard) -> str:
@@ -514,7 +526,8 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
                 self._count_write_throttles({shard: 1})
                 raise ProvisionedThroughputExceededException(self._rate_exceeded(shard))
             limiter.charge(1, size)
-        position = shard._append(raw, key, size, now_ms, floor_ms)
+        lane_key = lane_key_of_hash(hash_key) if explicit_hash_key is None else lane_key_of(key)
+        position = shard._append(raw, key, size, lane_key, now_ms, floor_ms)
         if shard._last_seq_ms > self._max_seq_ms:
             self._max_seq_ms = shard._last_seq_ms
         seq = sequence.encode(shard._last_seq_ms, shard.index, position + 1, self.tag)
@@ -563,15 +576,21 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
         sim = self.sim
         now_ms = sim.now_ms
         limits_on = sim.limits.kinesis_throughput
-        # NOTE: the put path of bench_esm: entries are routed and charged one by one, then
-        # appended once per shard (bulk.append_many) and their sequence numbers formatted
-        # inline; same positions, numbers and order as one append per entry.
+        # NOTE: the put path of bench_esm: entries are routed (and charged) one by one, or all
+        # at once when there are no limits (bulk.group_by_shard), then appended once per shard
+        # (bulk.append_many) and their sequence numbers formatted inline; same positions,
+        # numbers and order as one append per entry.
         results: list[Any] = []
         throttled: dict[Shard, int] = {}
-        incoming: dict[Shard, tuple[list[bytes], list[str], list[int], list[int]]] = {}
+        incoming: dict[Shard, ShardColumns] = {}
         ok_bytes = 0
         opens, starts = self._open, self._open_starts
-        for raw, key, size, hash_key in parsed:
+        if not limits_on:
+            incoming = group_by_shard(opens, starts, parsed)
+            results = [None] * len(parsed)
+            ok_bytes = total
+            parsed = []
+        for raw, key, size, hash_key, lane_key in parsed:
             shard = opens[bisect_right(starts, hash_key) - 1]  # self._route, inlined
             if limits_on:
                 limiter = shard._write_limiter
@@ -587,22 +606,23 @@ class Stream(StreamControlMixin, StreamConsumersMixin):
                 limiter.charge(1, size)
             columns = incoming.get(shard)
             if columns is None:
-                columns = incoming[shard] = ([], [], [], [])
+                columns = incoming[shard] = ([], [], [], [], [])
             columns[0].append(raw)
             columns[1].append(key)
             columns[2].append(size)
             columns[3].append(len(results))
+            columns[4].append(lane_key)
             results.append(shard)
             ok_bytes += size
-        tag = self.tag
-        for shard, (shard_data, shard_keys, shard_sizes, slots) in incoming.items():
-            first = append_many(shard, shard_data, shard_keys, shard_sizes) + 1
+        tail = f"{self.tag:07d}"
+        for shard, (shard_data, shard_keys, shard_sizes, slots, lane_keys) in incoming.items():
+            first = append_many(shard, shard_data, shard_keys, shard_sizes, lane_keys) + 1
             if shard._last_seq_ms > self._max_seq_ms:
                 self._max_seq_ms = shard._last_seq_ms
             shard_id = shard.shard_id
             head = f"49{shard._last_seq_ms:015d}{shard.index:012d}"
             for k, slot in enumerate(slots):
-                results[slot] = PutRecordsResultEntry(shard_id, f"{head}{first + k:020d}{tag:07d}")
+                results[slot] = PutRecordsResultEntry(shard_id, f"{head}{first + k:020d}{tail}")
         failed = sum(throttled.values())
         ok = len(results) - failed
         metric = self._metric
