@@ -81,6 +81,7 @@ _MAPPING_KEYS = frozenset(
         "retry_backoff",
         "tumbling_window",
         "filters",
+        "iterator_age_at",
     }
 )
 _FUNCTION_DEFAULTS: dict[str, Any] = {"timeout": 3, "duration": 0.05}

@@ -252,6 +252,24 @@ def test_bad_configuration_fails_at_class_definition(attributes, message):
         type("Bad", (KinesimMachine,), {"handler": handler, **attributes})
 
 
+def test_mapping_config_takes_every_mapping_setting_including_iterator_age_at():
+    def handler(self, event, context):
+        return None
+
+    machine = type(
+        "Sampled",
+        (KinesimMachine,),
+        {"handler": handler, "mapping_config": {"iterator_age_at": "invoke"}},
+    )
+    assert machine.mapping_config == {"iterator_age_at": "invoke"}
+    with pytest.raises(kinesim.KinesimError, match=r"^Bad.mapping_config: .*iterator_age_at"):
+        type(
+            "Bad",
+            (KinesimMachine,),
+            {"handler": handler, "mapping_config": {"iterator_age_at": "sometimes"}},
+        )
+
+
 def test_infinite_retries_are_fine_without_poison():
     class Patient(Idempotent):
         faults = tuple(f for f in FAULTS if f not in ("poison", "reshard"))
